@@ -1,0 +1,1 @@
+"""Analysis layer: summaries, comparisons, sensitivity, discovery, explanations."""

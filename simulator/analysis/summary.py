@@ -1,0 +1,122 @@
+"""Summary statistics of an ensemble: probabilities with confidence intervals, bands."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+
+from ..experiment.ensemble import BAND_QUANTILES, Ensemble
+from ..model.decisions import N_RUNGS, TERMS
+
+Z95 = 1.959963984540054
+
+
+def wilson(successes: float, n: int, z: float = Z95) -> tuple[float, float]:
+    """Wilson score interval for a binomial proportion."""
+    if n <= 0:
+        return (math.nan, math.nan)
+    p = successes / n
+    denom = 1 + z * z / n
+    centre = (p + z * z / (2 * n)) / denom
+    half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / denom
+    return (max(0.0, centre - half), min(1.0, centre + half))
+
+
+def mean_ci(values: np.ndarray, z: float = Z95) -> tuple[float, float, float]:
+    v = np.asarray(values, dtype=float)
+    v = v[np.isfinite(v)]
+    if v.size == 0:
+        return (math.nan, math.nan, math.nan)
+    m = float(v.mean())
+    se = float(v.std(ddof=1) / math.sqrt(v.size)) if v.size > 1 else 0.0
+    return (m, m - z * se, m + z * se)
+
+
+def probability(flags: np.ndarray) -> dict:
+    flags = np.asarray(flags)
+    n = int(flags.size)
+    k = float(flags.sum())
+    low, high = wilson(k, n)
+    return {"probability": k / n if n else math.nan, "ci95": [low, high], "count": int(k), "runs": n}
+
+
+def summarize(ens: Ensemble) -> dict:
+    """The summary.json content (stable keys; see docs/outputs.md)."""
+    o = ens.outcomes
+    sc = ens.resolved.scenario
+    drop = o["first_drop_month"].to_numpy()
+    dropped = drop[drop >= 0]
+    rung = o["china_rung"].to_numpy()
+    dist = np.bincount(rung, minlength=N_RUNGS) / max(len(rung), 1)
+
+    def stat(col):
+        m, lo, hi = mean_ci(o[col].to_numpy())
+        q = np.quantile(o[col].to_numpy(), [0.1, 0.5, 0.9]) if len(o) else [math.nan] * 3
+        return {"mean": m, "ci95": [lo, hi], "p10": float(q[0]), "median": float(q[1]), "p90": float(q[2])}
+
+    return {
+        "scenario": sc.name,
+        "description": sc.description,
+        "runs": ens.runs,
+        "seed": ens.seed,
+        "fixed": ens.fixed,
+        "horizon_months": sc.horizon_months,
+        "start": sc.start,
+        "stay_threshold": sc.outcome.stay_threshold,
+        "outcomes": {
+            "china_stays": probability(o["china_stays"].to_numpy()),
+            "china_weapons": probability(o["china_weapons"].to_numpy()),
+            "china_weapons_ever": probability(o["china_weapons_ever"].to_numpy()),
+            "broad_sanctions": probability(o["broad_sanctions"].to_numpy()),
+            "china_rung": {"median": float(np.median(rung)) if len(rung) else math.nan,
+                           "mean": float(rung.mean()) if len(rung) else math.nan,
+                           "distribution": {str(k): float(v) for k, v in enumerate(dist)}},
+            "first_drop_month": {"probability_of_drop": probability(drop >= 0),
+                                 "median_month": float(np.median(dropped)) if dropped.size else None},
+            "axis_cohesion": stat("axis_cohesion"),
+            "front": stat("front"),
+            "escalation": stat("escalation"),
+            "tension": stat("tension"),
+            "china_cost": stat("china_cost"),
+            "china_iran_rung": {"mean": float(o["china_iran_rung"].mean())},
+            "china_nk_rung": {"mean": float(o["china_nk_rung"].mean())},
+        },
+    }
+
+
+def bands(ens: Ensemble) -> pd.DataFrame:
+    """Per-month quantiles of every series (long table: month, series, mean, p10..p90, n)."""
+    rows = []
+    for name, arr in ens.series.items():
+        if arr.shape[1] == 0:
+            continue
+        qs = np.quantile(arr, BAND_QUANTILES, axis=1)
+        means = arr.mean(axis=1)
+        for month in range(arr.shape[0]):
+            rows.append({"month": month, "series": name, "mean": float(means[month]),
+                         **{f"p{int(q * 100)}": float(qs[i, month]) for i, q in enumerate(BAND_QUANTILES)},
+                         "n": int(arr.shape[1])})
+    for link, counts in ens.rung_counts.items():
+        totals = counts.sum(axis=1, keepdims=True).clip(min=1)
+        shares = counts / totals
+        for month in range(counts.shape[0]):
+            for k in range(N_RUNGS):
+                rows.append({"month": month, "series": f"share_{link}_rung{k}", "mean": float(shares[month, k]),
+                             "n": int(totals[month, 0])})
+    return pd.DataFrame(rows)
+
+
+def terms_table(ens: Ensemble) -> pd.DataFrame:
+    """Mean of each named utility term of China's Russia decision, per month and rung.
+
+    Means (not medians) so that the terms add up exactly to the mean utility.
+    """
+    rows = []
+    for month in range(1, ens.term_means.shape[0]):
+        for i, term in enumerate(TERMS):
+            for k in range(N_RUNGS):
+                rows.append({"month": month, "term": term, "rung": k, "mean": float(ens.term_means[month, i, k])})
+            rows.append({"month": month, "term": term, "rung": -1, "mean": float(ens.term_held_means[month, i])})
+    return pd.DataFrame(rows)

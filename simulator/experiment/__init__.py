@@ -1,0 +1,1 @@
+"""Experiment layer: ensembles, designs, executors, the results store."""

@@ -1,0 +1,1 @@
+"""Model layer: agents, decision rules, theatres, random streams."""

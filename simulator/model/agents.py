@@ -1,0 +1,77 @@
+"""The state agents.  Each holds its state as numpy arrays of shape (replicates,)."""
+
+from __future__ import annotations
+
+import mesa
+import numpy as np
+
+from . import decisions as rules
+
+
+class StateAgent(mesa.Agent):
+    """One state (china, russia, ...).  Its attributes are live views of the model's
+    parameter arrays, so events and overrides reach them without copies."""
+
+    def __init__(self, model, state_id: str, partners: tuple[str, ...]):
+        super().__init__(model)
+        self.state_id = state_id
+        self.partners = partners                      # support links this state decides
+        n = model.replicates
+        spec = model.resolved.scenario.states[state_id]
+        self.support = {p: np.full(n, spec.support.get(p, 0), dtype=np.int8) for p in partners}
+        self.pressure = {p: np.zeros(n) for p in partners}
+        self._next: dict[str, np.ndarray] = {}
+        self.last_terms: dict[str, dict[str, np.ndarray]] = {}
+
+    # --- attributes named by the scenario paths states.<id>.* -------------------------
+    def _p(self, name: str) -> np.ndarray:
+        return self.model.p[f"states.{self.state_id}.{name}"]
+
+    @property
+    def risk_tolerance(self) -> np.ndarray:
+        return self._p("risk_tolerance")
+
+    @property
+    def sanction_exposure(self) -> np.ndarray:
+        return self._p("sanction_exposure")
+
+    @property
+    def capability(self) -> np.ndarray:
+        return self._p("capability")
+
+    @property
+    def hostility(self) -> np.ndarray:
+        return self._p("hostility")
+
+    @property
+    def dependency(self) -> dict[str, np.ndarray]:
+        prefix = f"states.{self.state_id}.dependency."
+        return {k[len(prefix):]: v for k, v in self.model.p.items() if k.startswith(prefix)}
+
+    def dep(self, partner: str) -> np.ndarray:
+        return self.model.p.get(f"states.{self.state_id}.dependency.{partner}", self.model.zero)
+
+    def commitment(self, partner: str) -> np.ndarray:
+        return rules.COMMIT[self.support[partner]] if partner in self.support else self.model.zero
+
+    # --- simultaneous activation: decide on last month's state, then apply ------------
+    def decide(self) -> None:
+        m = self.model
+        self._next = {}
+        for partner in self.partners:
+            x = m.link_inputs(self, partner)
+            terms = rules.ladder_terms(x, m.weights, m.gain, m.visibility)
+            intrinsic = rules.total(terms)
+            stock, redecide = rules.update_pressure(
+                self.pressure[partner], rules.regret(intrinsic, x.current),
+                m.p["decision.pressure_decay"], m.p["decision.pressure_threshold"])
+            terms["inertia"] = rules.inertia_term(x.current, m.p["decision.switching_cost"], redecide)
+            utility = intrinsic + terms["inertia"]
+            choice = rules.logit_choice(utility, m.p["decision.temperature"], m.draw(self.state_id, partner))
+            moved = choice != x.current
+            self.pressure[partner] = np.where(moved | (redecide > 0), 0.0, stock)
+            self._next[partner] = choice
+            self.last_terms[partner] = terms
+
+    def advance(self) -> None:
+        self.support.update(self._next)

@@ -1,0 +1,140 @@
+"""Decision rules: pure numpy functions, no Mesa.
+
+Every support decision in the model -- China's ladder to Russia, Iran and North
+Korea, the partners' support to each other, South Korea's arms to Ukraine -- uses
+the same rule: the expected utility of each rung of a five-rung support ladder is
+a sum of NAMED terms (see :data:`TERMS`), and the choice is a logit (quantal
+response) draw over the rungs.  Arrays have shape (replicates,) for drivers and
+(replicates, rungs) for utilities.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+N_RUNGS = 5
+RUNGS = np.arange(N_RUNGS)
+COMMIT = RUNGS / (N_RUNGS - 1)          # commitment of each rung, 0 .. 1
+
+TERMS = ("strategic_gain", "sanction_cost", "instability_cost", "prestige_cost",
+         "allies_cost", "leader_tie", "inertia")
+
+
+@dataclass
+class LinkInputs:
+    """What one state weighs when it sets its support to one partner (arrays (R,))."""
+
+    alignment: np.ndarray       # strategic weight of this link (scales the gain)
+    hostility: np.ndarray       # its hostility to the rival bloc (the common aim)
+    leverage: np.ndarray        # interdependence: partner's dependency on it (leverage) + its own on the partner
+    energy: np.ndarray          # share of its crude bought from the partner (discounted energy)
+    bond: np.ndarray            # leaders' personal tie
+    tie_floor: np.ndarray       # rung up to which the tie rewards support
+    exposure: np.ndarray        # sanction exposure
+    west_dep: np.ndarray        # dependency on the sanctioning coalition's markets
+    intensity: np.ndarray       # sanctions intensity in force (0..1)
+    threat: np.ndarray          # expected broad-sanctions jump at/after the redline (0..1)
+    redline: np.ndarray         # first rung that crosses the redline (5 = none)
+    instability: np.ndarray     # instability it bears from the partner's theatres
+    risk_tolerance: np.ndarray
+    failure: np.ndarray         # perceived failure of the partner(s) ("axis of losers")
+    prestige_stake: np.ndarray  # how much of its standing rides on its partners' success
+    cohesion: np.ndarray        # rival allies' cohesion (closing ranks)
+    current: np.ndarray         # rung held last month (int)
+
+
+@dataclass
+class Weights:
+    strategic_gain: np.ndarray
+    leverage: np.ndarray
+    energy: np.ndarray
+    sanction_cost: np.ndarray
+    instability_cost: np.ndarray
+    prestige_cost: np.ndarray
+    allies_cost: np.ndarray
+    tie: np.ndarray
+
+
+def profiles(gain_curvature: np.ndarray, visibility_curvature: np.ndarray):
+    """Per-rung gain (concave) and sanction visibility (convex), shape (R, rungs)."""
+    base = COMMIT[None, :]
+    gain = base ** gain_curvature[:, None]
+    visibility = base ** visibility_curvature[:, None]
+    return gain, visibility
+
+
+def ladder_terms(x: LinkInputs, w: Weights, gain: np.ndarray,
+                 visibility: np.ndarray) -> dict[str, np.ndarray]:
+    """The intrinsic named terms for every rung, shape (R, rungs).  Costs are negative.
+
+    With :func:`inertia_term` added, the utility the choice uses is exactly the
+    sum of the terms (:func:`total`).
+    """
+    c = COMMIT[None, :]
+    col = lambda a: np.asarray(a, dtype=float)[:, None]  # noqa: E731
+    driver = col(x.alignment * (w.strategic_gain * x.hostility + w.leverage * x.leverage
+                                 + w.energy * x.energy))
+    tied = np.minimum(c, col(x.tie_floor) / (N_RUNGS - 1))
+    crossing = (RUNGS[None, :] >= col(x.redline)).astype(float)
+    expected = col(x.intensity) * visibility + col(x.threat) * crossing
+    return {
+        "strategic_gain": driver * gain,
+        "sanction_cost": -col(w.sanction_cost * x.exposure * x.west_dep) * expected,
+        "instability_cost": -col(w.instability_cost * (1.0 - x.risk_tolerance) * x.instability) * c,
+        # failure 0.5 (a frozen line) is neutral; a succeeding partner lends prestige.
+        "prestige_cost": -col(w.prestige_cost * x.prestige_stake * (2.0 * x.failure - 1.0)) * c,
+        "allies_cost": -col(w.allies_cost * x.exposure * x.cohesion) * c,
+        "leader_tie": col(w.tie * x.bond) * tied,
+    }
+
+
+def inertia_term(current: np.ndarray, switching_cost: np.ndarray, redecide: np.ndarray) -> np.ndarray:
+    """Utility lost by moving away from the rung held; waived on a re-decision."""
+    moved = np.abs(RUNGS[None, :] - np.asarray(current)[:, None])
+    return -((switching_cost * (1.0 - redecide))[:, None]) * moved
+
+
+def total(terms: dict[str, np.ndarray]) -> np.ndarray:
+    """The utility of each rung: the plain sum of the named terms given."""
+    names = list(terms)
+    out = terms[names[0]].copy()
+    for name in names[1:]:
+        out += terms[name]
+    return out
+
+
+def regret(intrinsic: np.ndarray, current: np.ndarray) -> np.ndarray:
+    """How much better the best rung is than the rung held (>= 0)."""
+    held = np.take_along_axis(intrinsic, current.astype(np.intp)[:, None], axis=1)[:, 0]
+    return intrinsic.max(axis=1) - held
+
+
+def update_pressure(stock: np.ndarray, regret_now: np.ndarray, decay: np.ndarray,
+                    threshold: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Accumulate pressure; past the threshold the state re-decides without inertia.
+
+    Returns (new stock, re-decide flag as 0/1).  This is the zero-COVID precedent:
+    pressure builds quietly, then policy changes abruptly.
+    """
+    stock = decay * stock + regret_now
+    return stock, (stock > threshold).astype(float)
+
+
+def logit_probabilities(utility: np.ndarray, temperature: np.ndarray) -> np.ndarray:
+    z = utility / np.asarray(temperature, dtype=float)[:, None]
+    z = z - z.max(axis=1, keepdims=True)
+    e = np.exp(z)
+    return e / e.sum(axis=1, keepdims=True)
+
+
+def logit_choice(utility: np.ndarray, temperature: np.ndarray, u: np.ndarray) -> np.ndarray:
+    """Quantal-response choice: rung k with probability softmax(utility / temperature)_k.
+
+    ``u`` holds one Uniform(0,1) per replicate (inverse-CDF sampling).
+    """
+    p = logit_probabilities(utility, temperature)
+    cdf = np.cumsum(p, axis=1)
+    choice = (cdf < u[:, None]).sum(axis=1)
+    return np.minimum(choice, utility.shape[1] - 1).astype(np.int8)

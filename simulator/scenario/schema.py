@@ -1,0 +1,255 @@
+"""The scenario schema (pydantic v2).  ``python run.py schema`` prints it as JSON Schema.
+
+Every numeric parameter is a :class:`Param`: either a bare number or
+``{value, range: [low, high], source}``.  Unknown keys are refused everywhere.
+"""
+
+from __future__ import annotations
+
+import math
+from functools import partial
+from typing import Annotated, Any, Literal, Optional
+
+from pydantic import (AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field,
+                      model_validator)
+
+STATE_IDS = ("china", "russia", "iran", "north_korea", "united_states", "europe",
+             "ukraine", "israel", "south_korea", "japan")
+AXIS = ("china", "russia", "iran", "north_korea")
+WEST = ("united_states", "europe", "ukraine", "israel", "south_korea", "japan")
+RUNG_NAMES = ("0 distance", "1 trade only", "2 + dual-use", "3 + components", "4 + weapons")
+
+StateId = Literal["china", "russia", "iran", "north_korea", "united_states", "europe",
+                  "ukraine", "israel", "south_korea", "japan"]
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False, validate_default=True)
+
+
+class ParamSpec(Strict):
+    """A numeric parameter with its plausible range and its source."""
+
+    value: float = Field(description="point value (used with --fixed)")
+    range: Optional[tuple[float, float]] = Field(
+        None, description="plausible [low, high]; each replicate draws from it unless --fixed")
+    source: Optional[str] = Field(
+        None, description="article quote (<= ~30 words), public figure with year, or 'assumption'")
+    distribution: Literal["triangular", "uniform"] = Field(
+        "triangular", description="how replicates draw from the range (triangular: mode at value)")
+
+    @model_validator(mode="after")
+    def _range_holds_value(self):
+        if self.range is not None:
+            lo, hi = self.range
+            if lo > hi:
+                raise ValueError(f"range [{lo:g}, {hi:g}] has low > high")
+            if not lo <= self.value <= hi:
+                raise ValueError(f"value {self.value:g} is outside its range [{lo:g}, {hi:g}]")
+        return self
+
+
+def _number_or_spec(v: Any) -> Any:
+    if isinstance(v, bool) or isinstance(v, str) or v is None:
+        raise ValueError(f"expected a number or {{value, range, source}}, got {type(v).__name__} {v!r}")
+    if isinstance(v, (int, float)):
+        return {"value": float(v)}
+    return v
+
+
+def _bounded(lo: float, hi: float, integer: bool, p: ParamSpec) -> ParamSpec:
+    def fmt(x):
+        return f"{x:g}"
+    if not lo <= p.value <= hi:
+        raise ValueError(f"value {fmt(p.value)} is outside the allowed [{fmt(lo)}, {fmt(hi)}]")
+    if p.range is not None and (p.range[0] < lo or p.range[1] > hi):
+        raise ValueError(f"range [{fmt(p.range[0])}, {fmt(p.range[1])}] goes outside the allowed "
+                         f"[{fmt(lo)}, {fmt(hi)}]")
+    if integer and (p.value != math.floor(p.value)):
+        raise ValueError(f"value {fmt(p.value)} must be a whole number")
+    return p
+
+
+def Num(lo: float = -math.inf, hi: float = math.inf, *, integer: bool = False, doc: str = ""):
+    """A parameter type bounded to [lo, hi]."""
+    return Annotated[ParamSpec, BeforeValidator(_number_or_spec),
+                     AfterValidator(partial(_bounded, lo, hi, integer)),
+                     Field(description=doc)]
+
+
+Share = Num(0.0, 1.0)
+Rung = Annotated[int, Field(ge=0, le=4, description="support rung 0-4")]
+
+
+class StateSpec(Strict):
+    dependency: dict[StateId, Share] = Field(
+        default_factory=dict, description="partner -> share of this state's exports (or trade) with it")
+    risk_tolerance: Share
+    sanction_exposure: Share
+    capability: Share
+    hostility: Share = Field(description="hostility to the US-led order (the axis' common aim)")
+    prestige_stake: Share = Field(default=0.0, description="how much of its standing rides on its partners' success")
+    gulf_oil_dependency: Share = Field(default=0.0, description="share of crude imports through Hormuz")
+    energy_imports: dict[StateId, Share] = Field(default_factory=dict,
+                                                 description="partner -> share of crude imports")
+    leader_bond: dict[StateId, Share] = Field(default_factory=dict,
+                                              description="partner -> strength of the leaders' tie")
+    alignment: dict[StateId, Share] = Field(default_factory=dict,
+                                            description="partner -> strategic weight of the link (scales gain)")
+    decoupling_rate: Num(0.0, 0.5) = Field(default=0.0, description="yearly fall of Western dependency")
+    support: dict[StateId, Rung] = Field(default_factory=dict,
+                                         description="initial support rung to each partner (month 0 only)")
+
+    @model_validator(mode="after")
+    def _shares_sum(self):
+        total = sum(p.value for p in self.dependency.values())
+        if total > 1.0 + 1e-9:
+            raise ValueError(f"dependency shares sum to {total:.3f}, above 1")
+        return self
+
+
+class Ukraine(Strict):
+    front: Share = Field(description="Russia's progress toward its war aims (0 none, 1 achieved)")
+    momentum: Num(-0.1, 0.1) = Field(description="recent monthly change of the front (month 0)")
+    russia_strength: Num(0, 2)
+    ukraine_strength: Num(0, 2)
+    axis_elasticity: Num(0, 3) = Field(description="how much axis support multiplies Russia's strength")
+    rate: Num(0, 1)
+    noise: Num(0, 1)
+
+
+class MiddleEast(Strict):
+    escalation: Share
+    iran_drive: Num(0, 3)
+    capability_rate: Num(0, 1) = Field(description="monthly rate at which Iran's capability changes")
+    attrition: Num(0, 5) = Field(description="how hard Israeli/US strikes wear down Iran's capability")
+    rate: Num(0, 1)
+    noise: Num(0, 1)
+    hormuz_threshold: Share
+    disruption_width: Num(0.001, 1)
+
+
+class Korea(Strict):
+    tension: Share
+    nk_drive: Num(0, 3)
+    russia_tech: Num(0, 2) = Field(description="how much Russian missile/space help adds to NK capability")
+    rate: Num(0, 1)
+    noise: Num(0, 1)
+
+
+class Theatres(Strict):
+    ukraine: Ukraine
+    middle_east: MiddleEast
+    korea: Korea
+    coupling: Share = Field(description="cross-theatre contagion (0 separate wars, 1 one global war)")
+
+
+class SecondarySanctions(Strict):
+    intensity: Share = Field(description="current Western secondary-sanctions intensity on China")
+    broad_intensity: Share = Field(description="intensity of broad sanctions once the redline is crossed")
+    credibility: Share = Field(description="China's belief that the redline will be enforced")
+    redline_rung: Num(1, 4, integer=True)
+    lag_months: Num(0, 24, integer=True)
+    joint_boost: Num(0, 2) = Field(description="how allied cohesion scales sanctions (joint sanctions)")
+    coalition: list[StateId] = Field(description="states whose markets the sanctions close")
+
+
+class UkraineSupport(Strict):
+    level: Share
+
+
+class AlliedCohesion(Strict):
+    initial: Share = Field(description="cohesion of the US, European and Asian allies at month 0")
+    response: Num(0, 3) = Field(description="how strongly allies close ranks as the axis escalates")
+
+
+class Deterrence(Strict):
+    middle_east: Share
+    indo_pacific: Share
+
+
+class Policies(Strict):
+    secondary_sanctions: SecondarySanctions
+    ukraine_support: UkraineSupport
+    deterrence: Deterrence
+    allied_cohesion: AlliedCohesion
+
+
+class Weights(Strict):
+    strategic_gain: Num(0, 10)
+    leverage: Num(0, 10)
+    energy: Num(0, 10)
+    sanction_cost: Num(0, 20)
+    instability_cost: Num(0, 20)
+    prestige_cost: Num(0, 20)
+    allies_cost: Num(0, 20)
+    tie: Num(0, 10)
+
+
+class Decision(Strict):
+    temperature: Num(0.001, 10) = Field(description="logit noise: higher means less predictable choices")
+    switching_cost: Num(0, 10) = Field(description="inertia: utility lost per rung moved")
+    pressure_threshold: Num(0, 10) = Field(description="accumulated pressure that triggers a re-decision")
+    pressure_decay: Share = Field(description="share of accumulated pressure kept each month")
+    perception_rate: Share = Field(description="how fast partners' failure is perceived (per month)")
+    cohesion_rate: Share = Field(description="how fast allies close ranks (per month)")
+    failure_scale: Num(0.0001, 1) = Field(description="monthly momentum that reads as clear success/failure")
+    gain_curvature: Num(0.05, 3) = Field(description="gain of rung k is (k/4)**this (<1: diminishing)")
+    visibility_curvature: Num(0.05, 5) = Field(description="sanction visibility of rung k is (k/4)**this")
+    tie_floor_rung: Num(0, 4) = Field(description="the leaders' tie rewards support up to this rung, not beyond")
+    weights: Weights
+
+
+class Event(Strict):
+    month: int = Field(ge=0, le=600)
+    path: str
+    set: Optional[float] = None
+    add: Optional[float] = None
+    multiply: Optional[float] = None
+    note: Optional[str] = None
+    source: Optional[str] = None
+
+    @model_validator(mode="after")
+    def _one_op(self):
+        ops = [k for k in ("set", "add", "multiply") if getattr(self, k) is not None]
+        if len(ops) != 1:
+            raise ValueError("give exactly one of set / add / multiply")
+        return self
+
+
+class Outcome(Strict):
+    stay_threshold: Rung = Field(2, description="China 'stays' if its rung to Russia is >= this at the horizon")
+    weapons_rung: Rung = 4
+
+
+class Sweep(Strict):
+    param: list[str] = Field(default_factory=list, description="PATH=LOW:HIGH[:N] entries")
+    design: Literal["grid", "lhs", "sobol", "morris"] = "grid"
+    samples: Optional[int] = Field(None, ge=1)
+    runs: Optional[int] = Field(None, ge=1)
+    seed: Optional[int] = Field(None, ge=0)
+    workers: Optional[int] = Field(None, ge=1)
+
+
+class Scenario(Strict):
+    name: str
+    description: str = ""
+    extends: Optional[str] = None
+    start: str = Field("2024-11", description="calendar month of month 0")
+    horizon_months: int = Field(36, ge=1, le=600)
+    runs: int = Field(2000, ge=1, le=10_000_000)
+    seed: int = Field(20241105, ge=0, le=2**63 - 1)
+    states: dict[StateId, StateSpec]
+    theatres: Theatres
+    policies: Policies
+    decision: Decision
+    events: list[Event] = Field(default_factory=list)
+    outcome: Outcome = Field(default_factory=Outcome)
+    sweep: Optional[Sweep] = None
+
+    @model_validator(mode="after")
+    def _all_states(self):
+        missing = [s for s in STATE_IDS if s not in self.states]
+        if missing:
+            raise ValueError(f"states missing: {', '.join(missing)}")
+        return self
