@@ -65,10 +65,9 @@ def run_ensemble(scenario, runs: int | None = None, seed: int | None = None, *, 
                           series_limit=keep, collect=False)
         model.run()
         out = model.outcomes()
-        frame = pd.DataFrame({"replicate": np.arange(offset + start, offset + start + n), **out})
-        for path in drawn_paths:
-            frame[path] = model.drawn[path]
-        frames.append(frame)
+        columns = {"replicate": np.arange(offset + start, offset + start + n), **out}
+        columns.update({path: model.drawn[path] for path in drawn_paths})
+        frames.append(pd.DataFrame(columns))
         rec = model.recorder
         if keep:
             for name in SERIES:

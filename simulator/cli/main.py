@@ -1,0 +1,102 @@
+"""Entry point: ``python run.py COMMAND ...`` (or the ``axis-sim`` console script).
+
+Exit status: 0 ok, 2 bad input (one line ``FILE:LINE: path: message`` on stderr),
+1 internal error.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import traceback
+
+from .. import __version__
+from ..experiment.store import OutputExists
+from ..scenario import ScenarioError, load_scenario
+from ..scenario.schema import Scenario
+from .common import EXIT_BAD_INPUT, EXIT_INTERNAL, UsageError
+from . import run_cmd
+
+
+def _validate(args) -> int:
+    for path in args.scenarios:
+        r = load_scenario(path, args.set)
+        print(f"{path}: ok ({r.name}: {len(r.params)} parameters, "
+              f"{sum(1 for p in r.params.values() if p.range is not None)} with ranges, "
+              f"{len(r.scenario.events)} events)")
+    return 0
+
+
+def _schema(args) -> int:
+    print(json.dumps(Scenario.model_json_schema(), indent=2))
+    return 0
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message):  # one line, exit 2
+        self.print_usage(sys.stderr)
+        print(f"{self.prog}: error: {message}", file=sys.stderr)
+        sys.exit(EXIT_BAD_INPUT)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="run.py", description="axis-sim: does China stay in the alignment with "
+                     "Russia, Iran and North Korea?  Monte Carlo scenarios of an agent-based model.")
+    parser.add_argument("--version", action="version", version=f"axis-sim {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+    sub.required = True
+    run_cmd.add_parser(sub)
+    v = sub.add_parser("validate", help="check scenario files without running them",
+                       description="Validate scenario files (extends, overrides, schema, events).")
+    v.add_argument("scenarios", nargs="+", metavar="SCENARIO")
+    v.add_argument("--set", action="append", default=[], metavar="PATH=VALUE")
+    v.set_defaults(func=_validate)
+    s = sub.add_parser("schema", help="print the scenario JSON Schema (for editors)",
+                       description="Print the JSON Schema of scenario files.")
+    s.set_defaults(func=_schema)
+    for module in _extra_commands():
+        module.add_parser(sub)
+    return parser
+
+
+def _extra_commands():
+    mods = []
+    import importlib
+    for name in ("sweep_cmd", "analysis_cmds"):
+        try:
+            mods.append(importlib.import_module(f"{__package__}.{name}"))
+        except ModuleNotFoundError as exc:
+            if exc.name != f"{__package__}.{name}":
+                raise
+    return mods
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return int(args.func(args) or 0)
+    except ScenarioError as exc:
+        print(exc.format(), file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except (UsageError, OutputExists) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except KeyboardInterrupt:
+        print("interrupted; finished outputs are kept", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        return 0
+    except Exception as exc:  # noqa: BLE001 - last resort: one line, details on request
+        print(f"internal error: {type(exc).__name__}: {exc}", file=sys.stderr)
+        if os.environ.get("AXIS_SIM_DEBUG"):
+            traceback.print_exc()
+        else:
+            print("(set AXIS_SIM_DEBUG=1 for the traceback; please report it)", file=sys.stderr)
+        return EXIT_INTERNAL
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,100 @@
+"""``run``: Monte Carlo ensembles of one or more scenarios."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+from ..analysis.summary import bands, summarize, terms_table
+from ..charts.run_charts import draw_run
+from ..experiment import provenance
+from ..experiment.ensemble import run_ensemble
+from ..experiment.store import prepare_dir, write_json, write_parquet, write_yaml
+from ..scenario import load_scenario
+from .common import fmt_p, info, progress_bar, table
+
+
+def add_parser(sub) -> None:
+    p = sub.add_parser("run", help="run Monte Carlo ensembles of scenario files",
+                       description="Run each SCENARIO as a Monte Carlo ensemble and write results, "
+                                   "charts and a summary table.")
+    p.add_argument("scenarios", nargs="+", metavar="SCENARIO", help="scenario YAML file(s)")
+    p.add_argument("--runs", type=int, help="replicates per scenario (default: the scenario's runs)")
+    p.add_argument("--seed", type=int, help="base seed (default: the scenario's seed)")
+    p.add_argument("--out", help="output folder (default: results/<scenario>, or results/ for several)")
+    p.add_argument("--set", action="append", default=[], metavar="PATH=VALUE",
+                   help="override a numeric parameter (repeatable); fixes it at VALUE")
+    p.add_argument("--fixed", action="store_true", help="use point values instead of drawing from ranges")
+    p.add_argument("--quiet", action="store_true", help="no progress bar or messages on stderr")
+    p.add_argument("--force", action="store_true", help="overwrite a non-empty output folder")
+    p.add_argument("--no-charts", action="store_true", help="skip the PNG/SVG charts")
+    p.set_defaults(func=cmd_run)
+
+
+def _positive(value, name):
+    from .common import UsageError
+    if value is not None and value < 1:
+        raise UsageError(f"{name} must be at least 1")
+    if name == "--seed" and value is not None and value < 0:
+        raise UsageError("--seed must be >= 0")
+
+
+def output_dirs(args, resolved) -> list[Path]:
+    if args.out:
+        base = Path(args.out)
+        return [base] if len(resolved) == 1 else [base / r.name for r in resolved]
+    return [Path("results") / r.name for r in resolved]
+
+
+def write_run_folder(out: Path, ens, args_line: str | None = None, charts: bool = True,
+                     extra_manifest: dict | None = None) -> dict:
+    resolved = ens.resolved
+    summary = summarize(ens)
+    manifest = {
+        "kind": "run", "scenario": resolved.name, "scenario_file": resolved.file,
+        "scenario_hash": resolved.digest(), "runs": ens.runs, "seed": ens.seed, "fixed": ens.fixed,
+        "command": args_line or provenance.command_line(), "time": provenance.now(),
+        "git": provenance.git_hash(), "versions": provenance.versions(),
+        **(extra_manifest or {}),
+    }
+    write_yaml(out / "scenario.resolved.yaml", resolved.data)
+    write_parquet(out / "runs.parquet", ens.outcomes)
+    write_parquet(out / "bands.parquet", bands(ens))
+    write_parquet(out / "terms.parquet", terms_table(ens))
+    write_json(out / "manifest.json", manifest)
+    write_json(out / "summary.json", summary)
+    if charts:
+        draw_run(out)
+    return summary
+
+
+def summary_row(summary: dict) -> list[str]:
+    o = summary["outcomes"]
+    return [summary["scenario"], str(summary["runs"]), fmt_p(o["china_stays"]), fmt_p(o["china_weapons"]),
+            f"{o['china_rung']['median']:.0f}", f"{o['front']['mean']:.2f}", f"{o['china_cost']['mean']:.2f}"]
+
+
+HEADERS = ["scenario", "runs", "P(stays) [95% CI]", "P(weapons) [95% CI]", "median rung",
+           "front", "China cost"]
+
+
+def cmd_run(args) -> int:
+    _positive(args.runs, "--runs")
+    _positive(args.seed, "--seed")
+    resolved = [load_scenario(path, args.set) for path in args.scenarios]   # validate all first
+    outs = output_dirs(args, resolved)
+    for out in outs:                                                          # refuse before computing
+        prepare_dir(out, args.force)
+    rows = []
+    for res, out in zip(resolved, outs):
+        runs = args.runs or res.scenario.runs
+        with progress_bar(runs, res.name, args.quiet) as bar:
+            ens = run_ensemble(res, runs=runs, seed=args.seed, fixed=args.fixed, progress=bar.update)
+        summary = write_run_folder(out, ens, charts=not args.no_charts,
+                                   extra_manifest={"overrides": list(args.set)})
+        rows.append(summary_row(summary))
+        info(f"wrote {out}", args.quiet)
+    print(table(HEADERS, rows))
+    print(f"\nP(stays) = P(China's rung to Russia >= threshold at the horizon); front = Russia's progress "
+          f"(0-1); China cost = cumulative cost index.", file=sys.stdout)
+    return 0
