@@ -120,3 +120,18 @@ def terms_table(ens: Ensemble) -> pd.DataFrame:
                 rows.append({"month": month, "term": term, "rung": k, "mean": float(ens.term_means[month, i, k])})
             rows.append({"month": month, "term": term, "rung": -1, "mean": float(ens.term_held_means[month, i])})
     return pd.DataFrame(rows)
+
+
+def links_table(ens: Ensemble) -> pd.DataFrame:
+    """Mean commitment (0 none .. 1 weapons) of every directed support link per month
+    (long table: month, source, target, commitment, mean_rung) for the alignment network."""
+    columns = ["month", "source", "target", "commitment", "mean_rung"]
+    if ens.link_means is None or not ens.links:
+        return pd.DataFrame(columns=columns)
+    rows = []
+    for month in range(ens.link_means.shape[0]):
+        for j, (source, target) in enumerate(ens.links):
+            c = float(ens.link_means[month, j])
+            rows.append({"month": month, "source": source, "target": target, "commitment": c,
+                         "mean_rung": c * (N_RUNGS - 1)})
+    return pd.DataFrame(rows, columns=columns)

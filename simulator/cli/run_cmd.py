@@ -11,7 +11,7 @@ from ..experiment import provenance
 from ..experiment.ensemble import run_ensemble
 from ..experiment.store import prepare_dir, write_json, write_parquet, write_yaml
 from ..scenario import load_scenario
-from .common import fmt_p, info, progress_bar, table
+from .common import UsageError, fmt_p, info, progress_bar, table
 
 
 def add_parser(sub) -> None:
@@ -31,11 +31,10 @@ def add_parser(sub) -> None:
     p.set_defaults(func=cmd_run)
 
 
-def _positive(value, name):
-    from .common import UsageError
-    if value is not None and value < 1:
-        raise UsageError(f"{name} must be at least 1")
-    if name == "--seed" and value is not None and value < 0:
+def check_counts(runs: int | None, seed: int | None) -> None:
+    if runs is not None and runs < 1:
+        raise UsageError("--runs must be at least 1")
+    if seed is not None and seed < 0:
         raise UsageError("--seed must be >= 0")
 
 
@@ -65,6 +64,10 @@ def write_run_folder(out: Path, ens, args_line: str | None = None, charts: bool 
     write_json(out / "summary.json", summary)
     if charts:
         draw_run(out)
+    # --- analysis additions: alignment-network data and chart, report.md/html -----------
+    from . import analysis_cmds
+    analysis_cmds.finish_run_folder(out, ens, charts=charts)
+    # ---------------------------------------------------------------------------------------
     return summary
 
 
@@ -79,8 +82,7 @@ HEADERS = ["scenario", "runs", "P(stays) [95% CI]", "P(weapons) [95% CI]", "medi
 
 
 def cmd_run(args) -> int:
-    _positive(args.runs, "--runs")
-    _positive(args.seed, "--seed")
+    check_counts(args.runs, args.seed)
     resolved = [load_scenario(path, args.set) for path in args.scenarios]   # validate all first
     outs = output_dirs(args, resolved)
     for out in outs:                                                          # refuse before computing

@@ -36,52 +36,86 @@ class Ensemble:
     term_means: np.ndarray            # (months+1, terms, rungs): mean of each term for each rung
     term_held_means: np.ndarray       # (months+1, terms): mean of each term at the rung chosen
     drawn_columns: list[str] = field(default_factory=list)
+    links: list[tuple[str, str]] = field(default_factory=list)   # directed support links (state, partner)
+    link_means: np.ndarray | None = None  # (months+1, links): mean commitment (0-1) of each link
 
     @property
     def months(self) -> int:
         return self.resolved.scenario.horizon_months
 
 
+def _run_batch(resolved: Resolved, n: int, seed: int, fixed: bool, offset: int, keep: int,
+               drawn_paths: list[str]):
+    """One vectorised model of ``n`` replicates starting at replicate ``offset``."""
+    model = AxisModel(resolved, replicates=n, seed=seed, fixed=fixed, offset=offset,
+                      series_limit=keep, collect=False)
+    model.run()
+    columns = {"replicate": np.arange(offset, offset + n), **model.outcomes()}
+    columns.update({path: model.drawn[path] for path in drawn_paths})
+    rec = model.recorder
+    series = {name: rec.series[name] for name in SERIES} if keep else None
+    return (pd.DataFrame(columns), series, rec.rung_counts, rec.term_sums, rec.term_held_sums,
+            (rec.links, rec.link_sums))
+
+
 def run_ensemble(scenario, runs: int | None = None, seed: int | None = None, *, fixed: bool = False,
                  overrides=None, batch: int = DEFAULT_BATCH, series_limit: int = DEFAULT_SERIES_LIMIT,
-                 offset: int = 0, progress: Callable[[int], None] | None = None) -> Ensemble:
-    """Run ``runs`` replicates (default: the scenario's ``runs``) starting at replicate ``offset``."""
+                 offset: int = 0, workers: int = 1,
+                 progress: Callable[[int], None] | None = None) -> Ensemble:
+    """Run ``runs`` replicates (default: the scenario's ``runs``) starting at replicate ``offset``.
+
+    Batches run in this process or, with ``workers > 1``, in that many local processes;
+    the result is the same either way (each replicate's random streams are fixed).
+    """
     resolved = resolve(scenario, overrides)
     sc = resolved.scenario
     runs = int(sc.runs if runs is None else runs)
     seed = int(sc.seed if seed is None else seed)
     months = sc.horizon_months
     drawn_paths = [p for p, spec in resolved.params.items() if is_drawn(spec, fixed)]
+    if workers > 1:
+        batch = min(batch, max(1, -(-runs // workers)))
+    jobs, kept = [], 0
+    for start in range(0, runs, batch):
+        n = min(batch, runs - start)
+        keep = max(0, min(n, series_limit - kept))
+        kept += keep
+        jobs.append((resolved, n, seed, fixed, offset + start, keep, drawn_paths))
 
     frames, series_parts = [], {name: [] for name in SERIES}
     rung_counts = {link: np.zeros((months + 1, N_RUNGS), dtype=np.int64) for link in ("russia", "iran", "north_korea")}
     term_sums = np.zeros((months + 1, len(TERMS), N_RUNGS))
     held_sums = np.zeros((months + 1, len(TERMS)))
-    kept = 0
-    for start in range(0, runs, batch):
-        n = min(batch, runs - start)
-        keep = max(0, min(n, series_limit - kept))
-        model = AxisModel(resolved, replicates=n, seed=seed, fixed=fixed, offset=offset + start,
-                          series_limit=keep, collect=False)
-        model.run()
-        out = model.outcomes()
-        columns = {"replicate": np.arange(offset + start, offset + start + n), **out}
-        columns.update({path: model.drawn[path] for path in drawn_paths})
-        frames.append(pd.DataFrame(columns))
-        rec = model.recorder
-        if keep:
+    network: dict = {"links": [], "sums": None}        # alignment network: commitment per directed link
+
+    def collect(job, result):
+        frame, series, counts, terms, held, (links, link_sums) = result
+        network["links"] = links
+        network["sums"] = link_sums if network["sums"] is None else network["sums"] + link_sums
+        frames.append(frame)
+        if series is not None:
             for name in SERIES:
-                series_parts[name].append(rec.series[name])
-            kept += keep
+                series_parts[name].append(series[name])
         for link in rung_counts:
-            rung_counts[link] += rec.rung_counts[link]
-        term_sums += rec.term_sums
-        held_sums += rec.term_held_sums
+            rung_counts[link] += counts[link]
+        term_sums[...] += terms
+        held_sums[...] += held
         if progress is not None:
-            progress(n)
+            progress(job[1])
+
+    if workers > 1 and len(jobs) > 1:
+        from concurrent.futures import ProcessPoolExecutor
+        with ProcessPoolExecutor(max_workers=workers) as pool:
+            for job, result in zip(jobs, pool.map(_run_batch, *zip(*jobs))):
+                collect(job, result)
+    else:
+        for job in jobs:
+            collect(job, _run_batch(*job))
     outcomes = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
     series = {name: (np.concatenate(parts, axis=1) if parts else np.empty((months + 1, 0), np.float32))
               for name, parts in series_parts.items()}
     return Ensemble(resolved=resolved, runs=runs, seed=seed, fixed=fixed, outcomes=outcomes,
                     series=series, rung_counts=rung_counts, term_means=term_sums / max(runs, 1),
-                    term_held_means=held_sums / max(runs, 1), drawn_columns=drawn_paths)
+                    term_held_means=held_sums / max(runs, 1), drawn_columns=drawn_paths,
+                    links=network["links"],
+                    link_means=None if network["sums"] is None else network["sums"] / max(runs, 1))

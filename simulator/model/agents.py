@@ -22,6 +22,7 @@ class StateAgent(mesa.Agent):
         self.pressure = {p: np.zeros(n) for p in partners}
         self._next: dict[str, np.ndarray] = {}
         self.last_terms: dict[str, dict[str, np.ndarray]] = {}
+        self.recorded = {"russia"} if state_id == "china" else set()   # links whose terms are kept
 
     # --- attributes named by the scenario paths states.<id>.* -------------------------
     def _p(self, name: str) -> np.ndarray:
@@ -60,18 +61,24 @@ class StateAgent(mesa.Agent):
         self._next = {}
         for partner in self.partners:
             x = m.link_inputs(self, partner)
-            terms = rules.ladder_terms(x, m.weights, m.gain, m.visibility)
-            intrinsic = rules.total(terms)
+            recorded = partner in self.recorded
+            if recorded:
+                terms = rules.ladder_terms(x, m.weights, m.gain, m.visibility)
+                intrinsic = rules.total(terms)
+            else:
+                intrinsic = rules.intrinsic_utility(x, m.weights, m.gain, m.visibility)
             stock, redecide = rules.update_pressure(
                 self.pressure[partner], rules.regret(intrinsic, x.current),
                 m.p["decision.pressure_decay"], m.p["decision.pressure_threshold"])
-            terms["inertia"] = rules.inertia_term(x.current, m.p["decision.switching_cost"], redecide)
-            utility = intrinsic + terms["inertia"]
+            inertia = rules.inertia_term(x.current, m.p["decision.switching_cost"], redecide)
+            utility = intrinsic + inertia
             choice = rules.logit_choice(utility, m.p["decision.temperature"], m.draw(self.state_id, partner))
             moved = choice != x.current
             self.pressure[partner] = np.where(moved | (redecide > 0), 0.0, stock)
             self._next[partner] = choice
-            self.last_terms[partner] = terms
+            if recorded:
+                terms["inertia"] = inertia
+                self.last_terms[partner] = terms
 
     def advance(self) -> None:
         self.support.update(self._next)

@@ -65,35 +65,70 @@ def profiles(gain_curvature: np.ndarray, visibility_curvature: np.ndarray):
     return gain, visibility
 
 
+def drivers(x: LinkInputs, w: Weights) -> dict[str, np.ndarray]:
+    """The per-replicate coefficient of each named term (shape (R,)); costs are negative."""
+    return {
+        "strategic_gain": x.alignment * (w.strategic_gain * x.hostility + w.leverage * x.leverage
+                                         + w.energy * x.energy),
+        "sanction_cost": -w.sanction_cost * x.exposure * x.west_dep,
+        "instability_cost": -w.instability_cost * (1.0 - x.risk_tolerance) * x.instability,
+        # failure 0.5 (a frozen line) is neutral; a succeeding partner lends prestige.
+        "prestige_cost": -w.prestige_cost * x.prestige_stake * (2.0 * x.failure - 1.0),
+        "allies_cost": -w.allies_cost * x.exposure * x.cohesion,
+        "leader_tie": w.tie * x.bond,
+    }
+
+
+def _sanction_profile(x: LinkInputs, visibility: np.ndarray) -> np.ndarray:
+    """Expected sanctions at each rung: intensity x visibility, plus the threat past the redline."""
+    expected = x.intensity[:, None] * visibility
+    if np.any(x.threat):
+        expected = expected + x.threat[:, None] * (RUNGS[None, :] >= x.redline[:, None])
+    return expected
+
+
+def _tie_profile(x: LinkInputs) -> np.ndarray:
+    return np.minimum(COMMIT[None, :], x.tie_floor[:, None] / (N_RUNGS - 1))
+
+
 def ladder_terms(x: LinkInputs, w: Weights, gain: np.ndarray,
                  visibility: np.ndarray) -> dict[str, np.ndarray]:
     """The intrinsic named terms for every rung, shape (R, rungs).  Costs are negative.
 
     With :func:`inertia_term` added, the utility the choice uses is exactly the
-    sum of the terms (:func:`total`).
+    sum of the terms (:func:`total`); :func:`intrinsic_utility` is the same sum,
+    computed without materialising each term.
     """
+    d = drivers(x, w)
     c = COMMIT[None, :]
-    col = lambda a: np.asarray(a, dtype=float)[:, None]  # noqa: E731
-    driver = col(x.alignment * (w.strategic_gain * x.hostility + w.leverage * x.leverage
-                                 + w.energy * x.energy))
-    tied = np.minimum(c, col(x.tie_floor) / (N_RUNGS - 1))
-    crossing = (RUNGS[None, :] >= col(x.redline)).astype(float)
-    expected = col(x.intensity) * visibility + col(x.threat) * crossing
     return {
-        "strategic_gain": driver * gain,
-        "sanction_cost": -col(w.sanction_cost * x.exposure * x.west_dep) * expected,
-        "instability_cost": -col(w.instability_cost * (1.0 - x.risk_tolerance) * x.instability) * c,
-        # failure 0.5 (a frozen line) is neutral; a succeeding partner lends prestige.
-        "prestige_cost": -col(w.prestige_cost * x.prestige_stake * (2.0 * x.failure - 1.0)) * c,
-        "allies_cost": -col(w.allies_cost * x.exposure * x.cohesion) * c,
-        "leader_tie": col(w.tie * x.bond) * tied,
+        "strategic_gain": d["strategic_gain"][:, None] * gain,
+        "sanction_cost": d["sanction_cost"][:, None] * _sanction_profile(x, visibility),
+        "instability_cost": d["instability_cost"][:, None] * c,
+        "prestige_cost": d["prestige_cost"][:, None] * c,
+        "allies_cost": d["allies_cost"][:, None] * c,
+        "leader_tie": d["leader_tie"][:, None] * _tie_profile(x),
     }
+
+
+def intrinsic_utility(x: LinkInputs, w: Weights, gain: np.ndarray, visibility: np.ndarray) -> np.ndarray:
+    """Sum of the six intrinsic terms (the fast path used for links whose terms are not recorded)."""
+    d = drivers(x, w)
+    linear = d["instability_cost"] + d["prestige_cost"] + d["allies_cost"]
+    u = d["strategic_gain"][:, None] * gain
+    u += d["sanction_cost"][:, None] * _sanction_profile(x, visibility)
+    u += linear[:, None] * COMMIT[None, :]
+    u += d["leader_tie"][:, None] * _tie_profile(x)
+    return u
+
+
+_DISTANCE = np.abs(RUNGS[:, None] - RUNGS[None, :]).astype(float)   # rungs moved, held x chosen
 
 
 def inertia_term(current: np.ndarray, switching_cost: np.ndarray, redecide: np.ndarray) -> np.ndarray:
     """Utility lost by moving away from the rung held; waived on a re-decision."""
-    moved = np.abs(RUNGS[None, :] - np.asarray(current)[:, None])
-    return -((switching_cost * (1.0 - redecide))[:, None]) * moved
+    moved = _DISTANCE[np.asarray(current, dtype=np.intp)]
+    return moved * (-(switching_cost * (1.0 - redecide)))[:, None]
 
 
 def total(terms: dict[str, np.ndarray]) -> np.ndarray:
@@ -107,8 +142,9 @@ def total(terms: dict[str, np.ndarray]) -> np.ndarray:
 
 def regret(intrinsic: np.ndarray, current: np.ndarray) -> np.ndarray:
     """How much better the best rung is than the rung held (>= 0)."""
-    held = np.take_along_axis(intrinsic, current.astype(np.intp)[:, None], axis=1)[:, 0]
-    return intrinsic.max(axis=1) - held
+    t = np.ascontiguousarray(intrinsic.T)          # (rungs, R): fast reductions over 5 rows
+    held = np.take_along_axis(t, current.astype(np.intp)[None, :], axis=0)[0]
+    return t.max(axis=0) - held
 
 
 def update_pressure(stock: np.ndarray, regret_now: np.ndarray, decay: np.ndarray,
@@ -134,7 +170,13 @@ def logit_choice(utility: np.ndarray, temperature: np.ndarray, u: np.ndarray) ->
 
     ``u`` holds one Uniform(0,1) per replicate (inverse-CDF sampling).
     """
-    p = logit_probabilities(utility, temperature)
-    cdf = np.cumsum(p, axis=1)
-    choice = (cdf < u[:, None]).sum(axis=1)
-    return np.minimum(choice, utility.shape[1] - 1).astype(np.int8)
+    z = np.ascontiguousarray((utility / np.asarray(temperature, dtype=float)[:, None]).T)
+    z -= z.max(axis=0)
+    e = np.exp(z, out=z)                     # (rungs, R) unnormalised probabilities
+    threshold = u * e.sum(axis=0)
+    acc = e[0].copy()
+    choice = (acc <= threshold).astype(np.int8)
+    for k in range(1, e.shape[0] - 1):       # inverse CDF: count the rungs passed
+        acc += e[k]
+        choice += acc <= threshold
+    return choice

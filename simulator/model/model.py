@@ -124,7 +124,7 @@ class AxisModel(mesa.Model):
         for ev in sc.events:
             self.events.setdefault(ev.month, []).append(ev)
 
-        self.recorder = Recorder(self, series_limit) if series_limit != 0 else None
+        self.recorder = Recorder(self, series_limit)
         self.ctx = self._context()
         if self.recorder is not None:
             self.recorder.record_state(0)
@@ -399,10 +399,14 @@ class Recorder:
         self.limit = n if limit is None else min(n, limit)
         months = model.horizon + 1
         self.series = {name: np.full((months, self.limit), np.nan, dtype=np.float32) for name in SERIES}
+        self.keep_series = self.limit > 0
         self.rung_counts = {link: np.zeros((months, rules.N_RUNGS), dtype=np.int64)
                             for link in ("russia", "iran", "north_korea")}
         self.term_sums = np.zeros((months, len(rules.TERMS), rules.N_RUNGS))
         self.term_held_sums = np.zeros((months, len(rules.TERMS)))
+        # Alignment network: summed commitment (0-1) of every directed support link per month.
+        self.links = list(model._rows)
+        self.link_sums = np.zeros((months, len(self.links)))
 
     def record_state(self, month: int) -> None:
         m, k = self.model, self.limit
@@ -419,10 +423,13 @@ class Recorder:
             "axis_cohesion": m.cohesion_index(),
             "sanction_intensity": m.ctx["intensity_china"], "china_cost": m.cost,
         }
-        for name, arr in values.items():
-            self.series[name][month] = arr[:k]
+        if self.keep_series:
+            for name, arr in values.items():
+                self.series[name][month] = arr[:k]
         for link, counts in self.rung_counts.items():
             counts[month] = np.bincount(china.support[link], minlength=rules.N_RUNGS)
+        for j, (sid, partner) in enumerate(self.links):
+            self.link_sums[month, j] = m.commit(sid, partner).sum()
 
     def record_decision(self, month: int, terms: dict[str, np.ndarray] | None) -> None:
         if terms is None:

@@ -11,7 +11,7 @@ from functools import partial
 from typing import Annotated, Any, Literal, Optional
 
 from pydantic import (AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field,
-                      model_validator)
+                      field_validator, model_validator)
 
 STATE_IDS = ("china", "russia", "iran", "north_korea", "united_states", "europe",
              "ukraine", "israel", "south_korea", "japan")
@@ -100,12 +100,13 @@ class StateSpec(Strict):
     support: dict[StateId, Rung] = Field(default_factory=dict,
                                          description="initial support rung to each partner (month 0 only)")
 
-    @model_validator(mode="after")
-    def _shares_sum(self):
-        total = sum(p.value for p in self.dependency.values())
+    @field_validator("dependency")
+    @classmethod
+    def _shares_sum(cls, dependency):
+        total = sum(p.value for p in dependency.values())
         if total > 1.0 + 1e-9:
             raise ValueError(f"dependency shares sum to {total:.3f}, above 1")
-        return self
+        return dependency
 
 
 class Ukraine(Strict):
@@ -223,12 +224,19 @@ class Outcome(Strict):
 
 
 class Sweep(Strict):
+    """A sweep declared next to the scenario (``python run.py sweep``); the command line overrides it."""
+
     param: list[str] = Field(default_factory=list, description="PATH=LOW:HIGH[:N] entries")
     design: Literal["grid", "lhs", "sobol", "morris"] = "grid"
-    samples: Optional[int] = Field(None, ge=1)
-    runs: Optional[int] = Field(None, ge=1)
-    seed: Optional[int] = Field(None, ge=0)
-    workers: Optional[int] = Field(None, ge=1)
+    samples: Optional[int] = Field(None, ge=1, description="lhs: points; sobol: N (N*(2D+2) points); "
+                                                            "morris: trajectories (N*(D+1) points)")
+    runs: Optional[int] = Field(None, ge=1, description="replicates per design point")
+    seed: Optional[int] = Field(None, ge=0, le=2**63 - 1)
+    workers: Optional[int] = Field(None, ge=1, description="local worker processes (or Dask LocalCluster size)")
+    dask: Optional[bool | str] = Field(
+        None, description="true: a Dask LocalCluster on 127.0.0.1; or a scheduler address (tcp://host:8786)")
+    block: Optional[int] = Field(None, ge=1, description="replicates per task (results depend on it)")
+    fixed: bool = Field(False, description="use point values for the parameters that are not swept")
 
 
 class Scenario(Strict):

@@ -1,0 +1,32 @@
+# Two commands for a newcomer (Python >= 3.11 and pip are all you need):
+#   make run    create .venv, install, run every bundled scenario, write results/ and charts
+#   make test   create .venv, install, run the test suite
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+
+.PHONY: run test install bench baseline clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[test]'
+	touch $(STAMP)
+
+install: $(STAMP)
+
+run: $(STAMP)
+	$(PY) run.py run scenarios/*.yaml --out results --force
+
+test: $(STAMP)
+	$(PY) -m pytest -q
+
+bench: $(STAMP)
+	$(PY) benchmarks/ensemble.py
+
+baseline: $(STAMP)
+	$(PY) scripts/update_baseline.py
+
+clean:
+	rm -rf $(VENV) results .pytest_cache

@@ -1,0 +1,127 @@
+"""`run.py run`, `validate`, `schema`: outputs, contracts, exit codes."""
+
+import json
+
+import pandas as pd
+import pytest
+
+from simulator.cli.main import main
+
+from .conftest import BASELINE, SCENARIOS, run_cli
+
+
+@pytest.fixture(scope="module")
+def run_dir(tmp_path_factory):
+    out = tmp_path_factory.mktemp("run") / "base"
+    code = main(["run", str(BASELINE), "--runs", "300", "--seed", "5", "--out", str(out), "--quiet"])
+    assert code == 0
+    return out
+
+
+def test_run_writes_every_output(run_dir):
+    for name in ("summary.json", "runs.parquet", "bands.parquet", "terms.parquet", "scenario.resolved.yaml",
+                 "manifest.json", "china_rung.png", "china_rung.svg", "theatres.png", "theatres.svg"):
+        assert (run_dir / name).stat().st_size > 0, name
+
+
+def test_summary_json_contract(run_dir):
+    s = json.loads((run_dir / "summary.json").read_text())
+    assert s["runs"] == 300 and s["seed"] == 5
+    stays = s["outcomes"]["china_stays"]
+    lo, hi = stays["ci95"]
+    assert 0 <= lo <= stays["probability"] <= hi <= 1
+    assert 0 <= s["outcomes"]["china_weapons"]["probability"] <= 1
+    runs = pd.read_parquet(run_dir / "runs.parquet")
+    assert stays["probability"] == pytest.approx(runs["china_stays"].mean())
+    assert abs(sum(s["outcomes"]["china_rung"]["distribution"].values()) - 1) < 1e-9
+
+
+def test_runs_parquet_has_outcomes_and_drawn_parameters(run_dir):
+    runs = pd.read_parquet(run_dir / "runs.parquet")
+    assert len(runs) == 300 and runs["replicate"].tolist() == list(range(300))
+    assert {"china_stays", "china_weapons", "china_rung", "front", "china_cost"} <= set(runs.columns)
+    assert "states.china.sanction_exposure" in runs.columns
+    assert runs["states.china.sanction_exposure"].between(0.65, 0.85).all()
+
+
+def test_bands_have_quantiles_per_month(run_dir):
+    bands = pd.read_parquet(run_dir / "bands.parquet")
+    rung = bands[bands["series"] == "china_rung"].sort_values("month")
+    assert rung["month"].tolist() == list(range(37))
+    assert (rung["p10"] <= rung["p50"]).all() and (rung["p50"] <= rung["p90"]).all()
+    assert rung["p50"].iloc[0] == 2.0
+
+
+def test_manifest_records_provenance(run_dir):
+    m = json.loads((run_dir / "manifest.json").read_text())
+    assert m["seed"] == 5 and m["runs"] == 300 and m["scenario"] == "baseline"
+    assert {"mesa", "numpy", "pandas", "python", "axis-sim"} <= set(m["versions"])
+    assert m["git"] and m["time"] and "command" in m and len(m["scenario_hash"]) == 16
+
+
+def test_non_empty_output_is_not_overwritten_without_force(run_dir, capsys):
+    before = (run_dir / "summary.json").read_text()
+    code = main(["run", str(BASELINE), "--runs", "10", "--out", str(run_dir), "--quiet"])
+    assert code == 2 and "--force" in capsys.readouterr().err
+    assert (run_dir / "summary.json").read_text() == before
+
+
+def test_same_seed_same_summary_numbers(tmp_path, run_dir):
+    out = tmp_path / "again"
+    assert main(["run", str(BASELINE), "--runs", "300", "--seed", "5", "--out", str(out), "--quiet",
+                 "--no-charts"]) == 0
+    a = json.loads((run_dir / "summary.json").read_text())["outcomes"]
+    b = json.loads((out / "summary.json").read_text())["outcomes"]
+    assert a == b
+    pd.testing.assert_frame_equal(pd.read_parquet(run_dir / "runs.parquet"), pd.read_parquet(out / "runs.parquet"))
+
+
+def test_several_scenarios_get_subfolders_and_a_table(tmp_path, capsys):
+    files = [SCENARIOS / "baseline.yaml", SCENARIOS / "secondary_sanctions.yaml"]
+    assert main(["run", *map(str, files), "--runs", "100", "--out", str(tmp_path), "--quiet", "--no-charts"]) == 0
+    out = capsys.readouterr().out
+    assert "P(stays) [95% CI]" in out and "secondary_sanctions" in out
+    assert (tmp_path / "baseline" / "summary.json").exists()
+    assert (tmp_path / "secondary_sanctions" / "summary.json").exists()
+
+
+def test_set_and_fixed(tmp_path):
+    out = tmp_path / "o"
+    assert main(["run", str(BASELINE), "--runs", "50", "--out", str(out), "--quiet", "--no-charts", "--fixed",
+                 "--set", "policies.secondary_sanctions.intensity=0.9"]) == 0
+    runs = pd.read_parquet(out / "runs.parquet")
+    assert not any(c.startswith("states.") for c in runs.columns)       # nothing drawn under --fixed
+    resolved = (out / "scenario.resolved.yaml").read_text()
+    assert "value: 0.9" in resolved and "override (--set)" in resolved
+
+
+def test_high_sanctions_override_lowers_stay_probability(tmp_path):
+    def stays(extra):
+        out = tmp_path / str(len(extra))
+        assert main(["run", str(BASELINE), "--runs", "400", "--out", str(out), "--quiet", "--no-charts",
+                     *extra]) == 0
+        return json.loads((out / "summary.json").read_text())["outcomes"]["china_stays"]["probability"]
+    assert stays(["--set", "policies.secondary_sanctions.intensity=0.9"]) < stays([]) - 0.2
+
+
+def test_schema_is_json_schema(capsys):
+    assert main(["schema"]) == 0
+    schema = json.loads(capsys.readouterr().out)
+    assert schema["type"] == "object" and "states" in schema["properties"]
+    assert schema["additionalProperties"] is False
+
+
+@pytest.mark.parametrize("cmd", [[], ["run"], ["validate"], ["schema"]])
+def test_help(cmd):
+    proc = run_cli(*cmd, "--help")
+    assert proc.returncode == 0 and "usage:" in proc.stdout
+
+
+def test_bad_flag_exit_2():
+    proc = run_cli("run", str(BASELINE), "--runs", "zero")
+    assert proc.returncode == 2 and "invalid int value" in proc.stderr and "Traceback" not in proc.stderr
+
+
+def test_zero_runs_refused(capsys):
+    assert main(["run", str(BASELINE), "--runs", "0", "--quiet"]) == 2
+    assert "--runs must be at least 1" in capsys.readouterr().err

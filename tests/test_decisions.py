@@ -1,0 +1,126 @@
+"""The decision rule as pure numpy: terms, sums, directions, logit choice, pressure."""
+
+import numpy as np
+import pytest
+
+from simulator.model import decisions as rules
+
+
+def inputs(n=4, **kw):
+    base = dict(alignment=1.0, hostility=0.8, leverage=0.37, energy=0.19, bond=0.9, tie_floor=2.0,
+                exposure=0.75, west_dep=0.37, intensity=0.2, threat=0.6, redline=4.0, instability=0.05,
+                risk_tolerance=0.35, failure=0.4, prestige_stake=1.0, cohesion=0.4, current=2)
+    base.update(kw)
+    arrays = {k: np.full(n, float(v)) for k, v in base.items()}
+    arrays["current"] = np.full(n, int(base["current"]), dtype=np.int8)
+    return rules.LinkInputs(**arrays)
+
+
+def weights(n=4, **kw):
+    base = dict(strategic_gain=1.0, leverage=1.0, energy=1.0, sanction_cost=8.0, instability_cost=3.0,
+                prestige_cost=1.0, allies_cost=1.0, tie=1.0)
+    base.update(kw)
+    return rules.Weights(**{k: np.full(n, float(v)) for k, v in base.items()})
+
+
+def utilities(x, w, n=4, switching=0.3, redecide=0.0):
+    gain, vis = rules.profiles(np.full(n, 0.5), np.full(n, 1.5))
+    terms = rules.ladder_terms(x, w, gain, vis)
+    terms["inertia"] = rules.inertia_term(x.current, np.full(n, switching), np.full(n, redecide))
+    return terms
+
+
+def test_terms_are_named_and_sum_to_utility():
+    terms = utilities(inputs(), weights())
+    assert tuple(terms) == rules.TERMS
+    total = rules.total(terms)
+    manual = sum(terms[t] for t in rules.TERMS)
+    np.testing.assert_allclose(total, manual, rtol=0, atol=1e-15)
+    # rung 0 carries no gain and no cost except inertia
+    for t in rules.TERMS[:-1]:
+        assert np.all(terms[t][:, 0] == 0.0)
+
+
+def test_signs_of_terms():
+    terms = utilities(inputs(), weights())
+    assert np.all(np.diff(terms["strategic_gain"], axis=1) > 0)        # more support, more gain
+    assert np.all(np.diff(terms["sanction_cost"], axis=1) < 0)         # more support, more sanctions
+    assert np.all(terms["instability_cost"][:, 1:] < 0)
+    assert np.all(terms["allies_cost"][:, 1:] < 0)
+    assert np.all(terms["inertia"][:, 2] == 0) and np.all(terms["inertia"][:, [0, 4]] == -0.6)
+
+
+def test_sanction_cost_jumps_at_the_redline():
+    s = utilities(inputs(redline=3.0), weights())["sanction_cost"][0]
+    steps = -np.diff(s)
+    assert steps[2] > 3 * steps[1]          # the step into rung 3 (redline) dwarfs the one before
+
+
+def test_prestige_is_neutral_for_a_frozen_line_and_a_cost_when_failing():
+    frozen = utilities(inputs(failure=0.5), weights())["prestige_cost"]
+    failing = utilities(inputs(failure=0.9), weights())["prestige_cost"]
+    winning = utilities(inputs(failure=0.1), weights())["prestige_cost"]
+    assert np.allclose(frozen, 0.0)
+    assert np.all(failing[:, 1:] < 0) and np.all(winning[:, 1:] > 0)
+
+
+def test_leader_tie_rewards_support_only_up_to_its_floor():
+    tie = utilities(inputs(tie_floor=2.0), weights())["leader_tie"][0]
+    assert tie[1] < tie[2] == tie[3] == tie[4]
+
+
+@pytest.mark.parametrize("field,low,high", [("exposure", 0.3, 0.9), ("intensity", 0.1, 0.8),
+                                            ("west_dep", 0.2, 0.5)])
+def test_more_sanction_pressure_lowers_the_best_rung(field, low, high):
+    def best(value):
+        u = rules.total(utilities(inputs(**{field: value}), weights(), switching=0.0))
+        return rules.logit_probabilities(u, np.full(4, 0.08))[0] @ np.arange(5)
+    assert best(high) < best(low)
+
+
+def test_logit_choice_matches_softmax_frequencies():
+    n = 200_000
+    rng = np.random.default_rng(1)
+    u = np.tile(np.array([[0.0, 0.3, 0.5, 0.45, -0.2]]), (n, 1))
+    temp = np.full(n, 0.1)
+    choice = rules.logit_choice(u, temp, rng.random(n))
+    freq = np.bincount(choice, minlength=5) / n
+    expected = rules.logit_probabilities(u[:1], temp[:1])[0]
+    np.testing.assert_allclose(freq, expected, atol=0.005)
+
+
+def test_low_temperature_picks_the_best_rung():
+    u = np.array([[0.0, 0.3, 0.5, 0.45, -0.2]])
+    assert rules.logit_choice(u, np.array([1e-4]), np.array([0.999]))[0] == 2
+    assert rules.logit_choice(u, np.array([1e-4]), np.array([0.0]))[0] == 2
+
+
+def test_pressure_accumulates_then_triggers_a_redecision():
+    stock = np.zeros(1)
+    decay, threshold = np.array([0.7]), np.array([0.35])
+    flags = []
+    for _ in range(4):
+        stock, flag = rules.update_pressure(stock, np.array([0.15]), decay, threshold)
+        flags.append(flag[0])
+    # stock: 0.15, 0.255, 0.3285, 0.37995 -> crosses 0.35 in the fourth month
+    assert flags == [0.0, 0.0, 0.0, 1.0]
+
+
+def test_regret_is_zero_at_the_best_rung_and_positive_elsewhere():
+    u = np.array([[0.0, 0.3, 0.5, 0.45, -0.2]] * 2)
+    r = rules.regret(u, np.array([2, 4]))
+    np.testing.assert_allclose(r, [0.0, 0.7])
+
+
+@pytest.mark.parametrize("threat", [0.0, 0.6])
+def test_fast_path_equals_the_sum_of_named_terms(threat):
+    rng = np.random.default_rng(3)
+    n = 50
+    x = inputs(n, threat=threat)
+    for field in ("hostility", "exposure", "failure", "cohesion", "instability", "intensity"):
+        setattr(x, field, rng.random(n))
+    x.current = rng.integers(0, 5, n).astype(np.int8)
+    gain, vis = rules.profiles(rng.uniform(0.3, 0.8, n), rng.uniform(1.0, 2.0, n))
+    named = rules.total(rules.ladder_terms(x, weights(n), gain, vis))
+    fast = rules.intrinsic_utility(x, weights(n), gain, vis)
+    np.testing.assert_allclose(fast, named, rtol=1e-12, atol=1e-12)
