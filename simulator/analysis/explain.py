@@ -1,0 +1,188 @@
+"""Why did China move?  The named utility terms of China's support decision to Russia.
+
+Every rung's utility is the plain sum of named terms (:mod:`simulator.model.decisions`).
+The run folder's ``terms.parquet`` keeps the MEAN over replicates of each term per
+month and rung (and at the rung each replicate chose, ``rung == -1``).  Means are
+linear, so the terms add up exactly to the mean utility; medians would not.
+
+When China's median rung changes between month m-1 and m, the decision taken in
+month m moved it: for that month, the push of each term is its value at the new
+rung minus its value at the old rung.  If the median never changes, the same
+comparison against one rung lower shows what holds China where it is.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from ..model.decisions import N_RUNGS, TERMS
+from ..scenario.schema import RUNG_NAMES
+from .inputs import AnalysisError, month_label, read_json, read_manifest, read_parquet, require
+
+#: Each term in plain words (for chart labels and the text summary).
+TERM_LABELS = {
+    "strategic_gain": "strategic gain",
+    "sanction_cost": "sanctions risk",
+    "instability_cost": "instability from the wars",
+    "prestige_cost": "prestige at stake",
+    "allies_cost": "US allies closing ranks",
+    "leader_tie": "Xi-Putin tie",
+    "inertia": "cost of changing course",
+}
+
+TERM_WORDS = {
+    "strategic_gain": "the strategic payoff of backing Russia (the common aim against US power, "
+                      "leverage over a dependent partner, discounted energy)",
+    "sanction_cost": "the expected cost of Western secondary sanctions",
+    "instability_cost": "the instability its partners' wars export (Hormuz oil, the Korean peninsula)",
+    "prestige_cost": "the prestige China has staked on its partners' success or failure",
+    "allies_cost": "America's European and Asian allies closing ranks",
+    "leader_tie": "the personal tie between Xi and Putin",
+    "inertia": "the cost of changing course (policy inertia)",
+}
+
+
+@dataclass
+class Explanation:
+    held: pd.DataFrame            # month x term: mean term value at the rung chosen, plus 'total'
+    median: pd.Series             # month -> China's median rung to Russia (over all replicates)
+    changes: list[tuple[int, int, int]]  # (month, old rung, new rung) where the median changes
+    month: int                    # the month explained
+    old: int                      # rung compared against
+    new: int                      # rung held / moved to
+    kind: str                     # 'change' (the median moved) or 'hold' (why it stays)
+    push: pd.Series               # term -> value at `new` minus value at `old`
+    start: str | None = None
+    text: list[str] = field(default_factory=list)
+
+    @property
+    def net(self) -> float:
+        return float(self.push.sum())
+
+    def to_dict(self) -> dict:
+        return {"month": self.month, "calendar_month": month_label(self.start, self.month),
+                "kind": self.kind, "from_rung": self.old, "to_rung": self.new,
+                "from_rung_name": RUNG_NAMES[self.old], "to_rung_name": RUNG_NAMES[self.new],
+                "push": {k: float(v) for k, v in self.push.items()}, "net": self.net,
+                "changes": [{"month": m, "from_rung": a, "to_rung": b} for m, a, b in self.changes],
+                "text": self.text, "note": "means over replicates, so the terms add up to the net"}
+
+
+def held_terms(terms: pd.DataFrame) -> pd.DataFrame:
+    """Month x term table of the mean term value at the rung chosen, with a 'total' column."""
+    held = terms[terms["rung"] == -1].pivot_table(index="month", columns="term", values="mean",
+                                                  aggfunc="first")
+    held = held.reindex(columns=[t for t in TERMS if t in held.columns])
+    held["total"] = held.sum(axis=1)
+    return held
+
+
+def rung_terms(terms: pd.DataFrame, month: int) -> pd.DataFrame:
+    """Term x rung table of mean term values for one month."""
+    t = terms[(terms["month"] == month) & (terms["rung"] >= 0)]
+    if t.empty:
+        raise AnalysisError(f"terms.parquet has no month {month}")
+    table = t.pivot_table(index="term", columns="rung", values="mean", aggfunc="first")
+    return table.reindex([x for x in TERMS if x in table.index])
+
+
+def median_rungs(bands: pd.DataFrame) -> pd.Series:
+    """China's median rung to Russia per month, from the rung shares of ALL replicates
+    (falls back to the per-replicate series' median)."""
+    shares = []
+    for k in range(N_RUNGS):
+        s = bands[bands["series"] == f"share_russia_rung{k}"].set_index("month")["mean"]
+        shares.append(s)
+    if all(len(s) for s in shares):
+        frame = pd.concat(shares, axis=1).sort_index().fillna(0.0)
+        cum = frame.to_numpy().cumsum(axis=1)
+        med = (cum < 0.5 - 1e-12).sum(axis=1)
+        return pd.Series(np.minimum(med, N_RUNGS - 1).astype(int), index=frame.index, name="median_rung")
+    s = bands[bands["series"] == "china_rung"].set_index("month")["p50"].sort_index()
+    return s.round().astype(int).rename("median_rung")
+
+
+def rung_changes(median: pd.Series) -> list[tuple[int, int, int]]:
+    out = []
+    values = median.sort_index()
+    for (m0, a), (m1, b) in zip(values.items(), list(values.items())[1:]):
+        if a != b:
+            out.append((int(m1), int(a), int(b)))
+    return out
+
+
+def term_push(terms: pd.DataFrame, month: int, old: int, new: int) -> pd.Series:
+    """Each term's value at rung ``new`` minus at rung ``old`` in ``month`` (mean over runs)."""
+    table = rung_terms(terms, month)
+    return (table[new] - table[old]).rename("push")
+
+
+def explain(terms: pd.DataFrame, bands: pd.DataFrame, month: int | None = None,
+            start: str | None = None) -> Explanation:
+    """Explain China's move (the first change of its median rung, or ``month``)."""
+    held = held_terms(terms)
+    median = median_rungs(bands)
+    changes = rung_changes(median)
+    last = int(held.index.max())
+    if month is not None:
+        if month not in held.index:
+            raise AnalysisError(f"--month {month} is outside 1..{last}")
+        prior = int(median.get(month - 1, median.iloc[0]))
+        now = int(median.get(month, prior))
+        month_ = month
+    elif changes:
+        month_, prior, now = changes[0]
+    else:
+        month_, prior, now = last, int(median.get(last, median.iloc[-1])), int(median.get(last, median.iloc[-1]))
+    if prior != now:
+        kind, old, new = "change", prior, now
+    else:
+        kind, new = "hold", now
+        old = now - 1 if now > 0 else now + 1
+    push = term_push(terms, month_, old, new)
+    ex = Explanation(held=held, median=median, changes=changes, month=int(month_), old=int(old),
+                     new=int(new), kind=kind, push=push, start=start)
+    ex.text = summary_text(ex)
+    return ex
+
+
+def summary_text(ex: Explanation, top: int = 3) -> list[str]:
+    when = f"month {ex.month} ({month_label(ex.start, ex.month)})"
+    old, new = RUNG_NAMES[ex.old], RUNG_NAMES[ex.new]
+    if ex.kind == "change":
+        direction = "stepped back" if ex.new < ex.old else "stepped up"
+        lines = [f"In {when} China's median support to Russia {direction} from '{old}' to '{new}'."]
+        toward, away = f"toward '{new}'", f"toward staying at '{old}'"
+    else:
+        lines = [f"China's median support to Russia stays at '{new}' (checked in {when}); "
+                 f"compared with '{old}':"]
+        toward, away = f"for '{new}'", f"for '{old}'"
+    push = ex.push.sort_values(key=np.abs, ascending=False)
+    pros = [(k, v) for k, v in push.items() if v > 1e-9][:top]
+    cons = [(k, v) for k, v in push.items() if v < -1e-9][:top]
+    if pros:
+        lines.append(f"Pushing {toward}: " + "; ".join(f"{TERM_WORDS[k]} ({v:+.3f})" for k, v in pros) + ".")
+    if cons:
+        lines.append(f"Pulling {away}: " + "; ".join(f"{TERM_WORDS[k]} ({v:+.3f})" for k, v in cons) + ".")
+    lines.append(f"Net utility difference '{new}' minus '{old}': {ex.net:+.3f} (mean over runs; "
+                 f"the terms add up to it).")
+    if ex.changes and ex.kind == "change" and len(ex.changes) > 1:
+        more = ", ".join(f"month {m}: {a}->{b}" for m, a, b in ex.changes[1:6])
+        lines.append(f"Later changes of the median rung: {more} (use --month to explain one).")
+    return lines
+
+
+def explain_folder(folder: str | Path, month: int | None = None) -> Explanation:
+    folder = Path(folder)
+    manifest = read_manifest(folder)
+    if manifest.get("kind") != "run":
+        raise AnalysisError(f"{folder}: explain needs a run folder (this is a {manifest.get('kind')!r} "
+                            f"folder; for a compare folder, pass one of its scenario sub-folders)")
+    require(folder, "terms.parquet", "bands.parquet")
+    summary = read_json(folder / "summary.json") if (folder / "summary.json").exists() else {}
+    return explain(read_parquet(folder / "terms.parquet"), read_parquet(folder / "bands.parquet"),
+                   month=month, start=summary.get("start"))

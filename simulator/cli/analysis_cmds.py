@@ -1,0 +1,441 @@
+"""Analysis commands: ``compare``, ``plot``, ``sensitivity``, ``explain``, ``discover``, ``report``.
+
+Each answers one question a reader can state:
+  compare      which scenario keeps China in?  (common random numbers, paired differences)
+  sensitivity  which assumption decides it?     (Sobol or Morris indices via SALib)
+  explain      why did China step back (or up)? (the named utility terms of its decision)
+  discover     under which assumptions does China break?  (PRIM boxes)
+  plot/report  redraw every chart / rewrite report.md and report.html of any output folder
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+import sys
+from pathlib import Path
+
+from ..analysis import compare as cmp
+from ..analysis.inputs import AnalysisError, folder_kind, read_json, read_manifest
+from ..analysis.report import write_report
+from ..analysis.summary import links_table
+from ..experiment import provenance
+from ..experiment.ensemble import run_ensemble
+from ..experiment.store import prepare_dir, write_json, write_parquet
+from ..scenario import load_scenario
+from .common import UsageError, info, progress_bar, table
+
+
+def _usage(func):
+    """Report analysis input errors as usage errors (one line, exit status 2)."""
+    @functools.wraps(func)
+    def wrapper(args):
+        try:
+            return func(args)
+        except AnalysisError as exc:
+            raise UsageError(str(exc)) from None
+    return wrapper
+
+
+def _at_least(value, name, low=1):
+    if value is not None and value < low:
+        raise UsageError(f"{name} must be at least {low}")
+
+
+def _months(text: str | None) -> list[int] | None:
+    if not text:
+        return None
+    try:
+        return [int(x) for x in text.split(",") if x.strip()]
+    except ValueError:
+        raise UsageError(f"--network-months {text!r}: expected whole months separated by commas, "
+                         f"e.g. 0,18,36") from None
+
+
+# ----------------------------------------------------------------------------- hooks
+
+def finish_run_folder(out: Path, ens, charts: bool = True) -> None:
+    """What every run folder gets besides the lead's outputs: the alignment-network data
+    (links.parquet), its chart, and report.md/html.  Called from run_cmd.write_run_folder."""
+    out = Path(out)
+    write_parquet(out / "links.parquet", links_table(ens))
+    if charts:
+        from ..charts.network import draw_network
+        draw_network(out)
+    write_report(out)
+
+
+# ----------------------------------------------------------------------------- parsers
+
+def add_parser(sub) -> None:
+    c = sub.add_parser("compare", help="compare scenarios side by side on common random numbers",
+                       description="Run each SCENARIO with the same seed and replicates (common random "
+                                   "numbers) and compare P(stays): a table with each difference from the "
+                                   "first scenario and its own 95%% CI, a dot-and-whisker chart and "
+                                   "overlaid bands of China's rung.")
+    c.add_argument("scenarios", nargs="+", metavar="SCENARIO", help="two or more scenario YAML files")
+    c.add_argument("--runs", type=int, help="replicates per scenario (default: the first scenario's runs)")
+    c.add_argument("--seed", type=int, help="common seed (default: the first scenario's seed)")
+    c.add_argument("--out", help="output folder (default: results/compare)")
+    c.add_argument("--set", action="append", default=[], metavar="PATH=VALUE",
+                   help="override a numeric parameter in every scenario (repeatable)")
+    c.add_argument("--quiet", action="store_true", help="no progress bar or messages on stderr")
+    c.add_argument("--force", action="store_true", help="overwrite a non-empty output folder")
+    c.add_argument("--no-charts", action="store_true", help="skip the PNG/SVG charts")
+    c.set_defaults(func=cmd_compare)
+
+    p = sub.add_parser("plot", help="(re)draw every chart of a run, compare or sweep folder",
+                       description="Redraw every chart of an output folder (its kind comes from "
+                                   "manifest.json) and rewrite report.md/report.html.")
+    p.add_argument("folder", metavar="DIR")
+    p.add_argument("--network-months", metavar="M,M,...",
+                   help="months shown in the alignment network (default: start, middle, horizon)")
+    p.set_defaults(func=cmd_plot)
+
+    s = sub.add_parser("sensitivity", help="global sensitivity of P(stays) to chosen parameters (SALib)",
+                       description="Sobol (first and total order) or Morris (mu*, sigma) indices of P(stays) "
+                                   "and other outcomes, run through the sweep machinery (parallel, "
+                                   "resumable).")
+    s.add_argument("scenario", metavar="SCENARIO")
+    s.add_argument("--param", action="append", default=[], metavar="PATH=LOW:HIGH",
+                   help="a parameter and the range to vary it over (repeatable; at least two)")
+    s.add_argument("--method", choices=("sobol", "morris"), default="sobol")
+    s.add_argument("--samples", type=int, default=None,
+                   help="base samples N (Sobol: N*(2D+2) points; Morris: N trajectories of D+1 points)")
+    s.add_argument("--runs", type=int, help="replicates per design point (default: the scenario's runs)")
+    s.add_argument("--seed", type=int, help="base seed (default: the scenario's seed)")
+    s.add_argument("--workers", type=int, help="local worker processes (default 1: in-process)")
+    s.add_argument("--dask", nargs="?", const="local", metavar="ADDRESS",
+                   help="run on Dask: alone, a LocalCluster of --workers processes; or a scheduler address")
+    s.add_argument("--block", type=int, help="replicates per task (results depend on it)")
+    s.add_argument("--out", help="output folder, a sweep store (default: results/sensitivity/<scenario>)")
+    s.add_argument("--set", action="append", default=[], metavar="PATH=VALUE",
+                   help="override a parameter of the base scenario (repeatable)")
+    s.add_argument("--resume", action="store_true", help="continue an interrupted run in --out")
+    s.add_argument("--quiet", action="store_true", help="no progress bar or messages on stderr")
+    s.add_argument("--force", action="store_true", help="start again in a folder that holds a sweep")
+    s.add_argument("--no-charts", action="store_true", help="skip the PNG/SVG charts")
+    s.set_defaults(func=cmd_sensitivity)
+
+    e = sub.add_parser("explain", help="why China moved: the named utility terms of its decision",
+                       description="Chart the named utility terms of China's support decision to Russia "
+                                   "over time, and a waterfall of the terms that pushed the month its "
+                                   "median rung changes; print the top drivers in plain words.")
+    e.add_argument("folder", metavar="DIR", help="a run folder")
+    e.add_argument("--month", type=int, help="explain this month instead of the first change")
+    e.set_defaults(func=cmd_explain)
+
+    d = sub.add_parser("discover", help="scenario discovery: the parameter ranges where a target happens",
+                       description="PRIM boxes (the `prim` package) of the parameter ranges under which "
+                                   "TARGET holds, with coverage and density: on a run folder (drawn "
+                                   "parameters) or a sweep folder (design points).")
+    d.add_argument("folder", metavar="DIR", help="a run or sweep folder")
+    d.add_argument("--target", required=True, metavar="EXPR",
+                   help="expression over outcome columns, e.g. \"china_stays == 0\"")
+    d.add_argument("--boxes", type=int, default=2, help="most boxes to find (default 2)")
+    d.add_argument("--min-coverage", type=float, default=0.5,
+                   help="choose the densest box keeping at least this share of the cases (default 0.5)")
+    d.add_argument("--max-params", type=int, default=12,
+                   help="search the parameters that differ most between cases and the rest (default 12)")
+    d.add_argument("--include", action="append", default=[], metavar="PATH",
+                   help="always search parameters whose path starts with PATH (repeatable)")
+    d.add_argument("--max-qp", type=float, default=0.05,
+                   help="drop box restrictions whose quasi-p value is above this (default 0.05)")
+    d.set_defaults(func=cmd_discover)
+
+    r = sub.add_parser("report", help="(re)write report.md and report.html of an output folder",
+                       description="Assemble the summary table, charts, resolved scenario and provenance "
+                                   "of a run, compare or sweep folder into report.md and report.html.")
+    r.add_argument("folder", metavar="DIR")
+    r.set_defaults(func=cmd_report)
+
+
+# ----------------------------------------------------------------------------- compare
+
+def _safe(label: str) -> str:
+    return re.sub(r"[^A-Za-z0-9_.-]+", "_", label) or "scenario"
+
+
+@_usage
+def cmd_compare(args) -> int:
+    from .run_cmd import write_run_folder
+    _at_least(args.runs, "--runs")
+    _at_least(args.seed, "--seed", 0)
+    if len(args.scenarios) < 2:
+        raise UsageError("compare needs at least two scenarios")
+    resolved = [load_scenario(path, args.set) for path in args.scenarios]     # validate all first
+    labels = cmp.unique_labels([r.name for r in resolved])
+    folders = cmp.unique_labels([_safe(x) for x in labels])
+    runs = int(args.runs or resolved[0].scenario.runs)
+    seed = int(resolved[0].scenario.seed if args.seed is None else args.seed)
+    horizons = {r.scenario.horizon_months for r in resolved}
+    if len(horizons) > 1:
+        info(f"note: the scenarios have different horizons ({', '.join(map(str, sorted(horizons)))} months); "
+             f"each P(stays) is at its own horizon", args.quiet)
+    out = Path(args.out or "results/compare")
+    prepare_dir(out, args.force)
+    frames = []
+    for res, label, sub in zip(resolved, labels, folders):
+        with progress_bar(runs, label, args.quiet) as bar:
+            ens = run_ensemble(res, runs=runs, seed=seed, progress=bar.update)
+        write_run_folder(out / sub, ens, charts=not args.no_charts,
+                         extra_manifest={"overrides": list(args.set), "compare_label": label})
+        frames.append((label, ens.outcomes))
+        info(f"wrote {out / sub}", args.quiet)
+    comparison = cmp.compare_table(frames)
+    manifest = {
+        "kind": "compare", "runs": runs, "seed": seed,
+        "scenarios": [{"label": label, "name": r.name, "file": r.file, "folder": sub,
+                       "scenario_hash": r.digest()} for r, label, sub in zip(resolved, labels, folders)],
+        "overrides": list(args.set), "command": provenance.command_line(), "time": provenance.now(),
+        "git": provenance.git_hash(), "versions": provenance.versions(),
+        "note": "common random numbers: every scenario ran with the same seed and replicates",
+    }
+    write_parquet(out / "compare.parquet", comparison)
+    write_json(out / "manifest.json", manifest)
+    if not args.no_charts:
+        from ..charts.compare_charts import draw_compare
+        draw_compare(out)
+    write_report(out)
+    headers, rows = cmp.table_lines(comparison)
+    print(table(headers, rows))
+    print(f"\nCommon random numbers (seed {seed}, {runs} runs each): differences are paired run by run; "
+          f"95% CI = mean +/- 1.96 sd/sqrt(n) of the per-run differences.")
+    info(f"wrote {out}", args.quiet)
+    return 0
+
+
+# ----------------------------------------------------------------------------- plot / report
+
+@_usage
+def cmd_plot(args) -> int:
+    paths = plot_folder(args.folder, network_months=_months(args.network_months))
+    for p in paths:
+        print(p)
+    return 0
+
+
+def plot_folder(folder: str | Path, network_months: list[int] | None = None) -> list[Path]:
+    """Redraw every chart of a run, compare or sweep folder and rewrite its report(s)."""
+    folder = Path(folder)
+    kind = folder_kind(folder)
+    if kind == "run":
+        return _plot_run(folder, network_months)
+    paths: list[Path] = []
+    if kind == "compare":
+        from ..charts.compare_charts import draw_compare
+        for entry in cmp.members(folder):
+            paths += _plot_run(entry["path"], network_months)
+        paths += draw_compare(folder)
+    else:
+        paths += _plot_sweep(folder)
+    paths += _plot_extras(folder)
+    return paths + write_report(folder)
+
+
+def _plot_run(folder: Path, network_months) -> list[Path]:
+    from ..charts.explain_charts import draw_explain
+    from ..charts.network import draw_network
+    from ..charts.run_charts import draw_run
+    paths = draw_run(folder)
+    paths += draw_network(folder, network_months)
+    if (folder / "terms.parquet").exists():
+        month = None
+        if (folder / "explain.json").exists():
+            month = read_json(folder / "explain.json").get("requested_month")
+        paths += draw_explain(folder, month)
+    paths += _plot_extras(folder)
+    return paths + write_report(folder)
+
+
+def _plot_extras(folder: Path) -> list[Path]:
+    """Charts of analyses saved in the folder (scenario discovery, sensitivity)."""
+    paths: list[Path] = []
+    if (folder / "discovery.json").exists():
+        paths += _draw_discovery_from_file(folder)
+    if (folder / "sensitivity.parquet").exists():
+        from ..charts.sensitivity_charts import draw_sensitivity
+        paths += draw_sensitivity(folder)
+    return paths
+
+
+def _plot_sweep(folder: Path) -> list[Path]:
+    try:
+        from ..charts import sweep_charts
+    except ModuleNotFoundError as exc:
+        if exc.name != f"{__package__.rsplit('.', 1)[0]}.charts.sweep_charts":
+            raise
+        info("note: sweep charts are not available in this version (simulator/charts/sweep_charts.py)")
+        return []
+    draw = getattr(sweep_charts, "draw_sweep", None)
+    if draw is None:
+        raise UsageError("simulator/charts/sweep_charts.py has no draw_sweep(folder)")
+    return list(draw(folder) or [])
+
+
+def _draw_discovery_from_file(folder: Path) -> list[Path]:
+    from ..analysis.discovery import Discovery
+    from ..charts.discovery_charts import draw_discovery
+    d = Discovery.from_dict(read_json(folder / "discovery.json"))
+    summary = read_json(folder / "summary.json") if (folder / "summary.json").exists() else {}
+    return draw_discovery(folder, d, summary, read_manifest(folder))
+
+
+@_usage
+def cmd_report(args) -> int:
+    for p in write_report(args.folder):
+        print(p)
+    return 0
+
+
+# ----------------------------------------------------------------------------- explain
+
+@_usage
+def cmd_explain(args) -> int:
+    from ..analysis.explain import explain_folder
+    from ..charts.explain_charts import draw_explain
+    folder = Path(args.folder)
+    ex = explain_folder(folder, args.month)
+    data = ex.to_dict()
+    data["requested_month"] = args.month
+    write_json(folder / "explain.json", data)
+    paths = draw_explain(folder, args.month, ex)
+    write_report(folder)
+    print("\n".join(ex.text))
+    info("wrote " + ", ".join(str(p) for p in [folder / "explain.json", *paths]))
+    return 0
+
+
+# ----------------------------------------------------------------------------- discover
+
+@_usage
+def cmd_discover(args) -> int:
+    from ..analysis.discovery import discover_folder
+    from ..charts.discovery_charts import draw_discovery
+    _at_least(args.boxes, "--boxes")
+    _at_least(args.max_params, "--max-params")
+    if not 0.0 <= args.min_coverage <= 1.0:
+        raise UsageError("--min-coverage must be between 0 and 1")
+    if not 0.0 < args.max_qp <= 1.0:
+        raise UsageError("--max-qp must be in (0, 1]")
+    folder = Path(args.folder)
+    d = discover_folder(folder, args.target, max_boxes=args.boxes, min_coverage=args.min_coverage,
+                        max_params=args.max_params, include=args.include, max_qp=args.max_qp)
+    write_json(folder / "discovery.json", d.to_dict())
+    write_parquet(folder / "discovery.parquet", d.table())
+    summary = read_json(folder / "summary.json") if (folder / "summary.json").exists() else {}
+    paths = draw_discovery(folder, d, summary, read_manifest(folder))
+    write_report(folder)
+    unit = "runs" if d.source == "runs" else "design points"
+    print(f"target '{d.target}': {d.cases} of {d.n} {unit} ({d.base_rate:.1%}); searched "
+          f"{len(d.parameters)} parameters")
+    for i, b in enumerate(d.boxes, start=1):
+        print(f"\nbox {i}: coverage {b.coverage:.0%} (share of target cases inside), density "
+              f"{b.density:.0%} (share of {unit} inside that hit the target), {b.count} {unit} inside")
+        rows = [[p, f"{r['min']:.4g}", f"{r['max']:.4g}", f"{r['full_min']:.4g} to {r['full_max']:.4g}",
+                 f"{r['qp']:.2g}"] for p, r in b.limits.iterrows()]
+        if rows:
+            print(table(["parameter", "box min", "box max", "full range", "quasi-p"], rows))
+        else:
+            print("(no restriction is distinguishable from chance)")
+    info("wrote " + ", ".join(str(p) for p in [folder / "discovery.json", folder / "discovery.parquet", *paths]))
+    return 0
+
+
+# ----------------------------------------------------------------------------- sensitivity
+
+@_usage
+def cmd_sensitivity(args) -> int:
+    """Sobol' or Morris indices through the sweep machinery (parallel, resumable, on Dask)."""
+    from ..analysis.sensitivity import sensitivity_table, text_lines
+    from ..analysis.sweep_points import points_table
+    from ..experiment.designs import DEFAULT_SAMPLES, parse_param
+    from ..experiment.sweep import DEFAULT_BLOCK, SweepSpec, plan_sweep, run_sweep
+    from ..experiment.sweep_store import StoreCorrupt, SweepMismatch
+    for value, name, low in ((args.runs, "--runs", 1), (args.samples, "--samples", 1),
+                             (args.workers, "--workers", 1), (args.block, "--block", 1), (args.seed, "--seed", 0)):
+        _at_least(value, name, low)
+    if args.resume and args.force:
+        raise UsageError("--resume and --force contradict each other (continue, or start again?)")
+    if not args.param:
+        raise UsageError("give the parameters to study: --param PATH=LOW:HIGH (repeatable)")
+    resolved = load_scenario(args.scenario, args.set)
+    params = [parse_param(text, resolved, ("--param", None), index=i) for i, text in enumerate(args.param, 1)]
+    seen = set()
+    for prm in params:
+        if prm.path in seen:
+            raise UsageError(f"--param: {prm.path} is given twice")
+        seen.add(prm.path)
+        if not prm.high > prm.low:
+            raise UsageError(f"--param {prm.path}: sensitivity needs LOW < HIGH")
+    sc = resolved.scenario
+    seed = int(sc.seed if args.seed is None else args.seed)
+    spec = SweepSpec(params=params, design=args.method,
+                     samples=args.samples or DEFAULT_SAMPLES[args.method], runs=int(args.runs or sc.runs),
+                     seed=seed, block=int(args.block or DEFAULT_BLOCK))
+    try:
+        plan = plan_sweep(resolved, spec, overrides=args.set)
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
+    for note in plan.design.notes:
+        info(f"note: {note}", args.quiet)
+    out = Path(args.out) if args.out else Path("results") / "sensitivity" / resolved.name
+    info(f"sensitivity of {resolved.name} ({args.method}): {plan.points} points ({plan.design.formula}) x "
+         f"{spec.runs} runs = {plan.total_runs} runs -> {out}", args.quiet)
+    dask = _dask_target(args.dask)
+    with progress_bar(plan.total_runs, f"sensitivity {resolved.name}", args.quiet) as bar:
+        try:
+            result = run_sweep(plan, out, workers=int(args.workers or 1), dask=dask, resume=args.resume,
+                               force=args.force, progress=bar.update)
+        except SweepMismatch as exc:
+            raise UsageError(str(exc)) from None
+        except StoreCorrupt as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            return 1
+    points = points_table(result)
+    write_parquet(out / "points.parquet", points)
+    if result.failures:
+        print(f"{len(result.failures)} of {len(plan.tasks)} tasks failed; first error: "
+              f"{result.failures[0]['error']}; details in {out / 'failures.jsonl'}; fix the cause and run "
+              f"the same command with --resume", file=sys.stderr)
+        return 1
+    indices, notes = sensitivity_table(plan.design, points, seed=seed, sweep_seed=seed)
+    write_parquet(out / "sensitivity.parquet", indices)
+    lines = text_lines(indices)
+    write_json(out / "sensitivity.json", {"method": args.method, "samples": spec.samples,
+                                          "points": plan.points, "runs": spec.runs, "seed": seed,
+                                          "params": [prm.to_dict() for prm in params], "notes": notes,
+                                          "text": lines})
+    if not args.no_charts:
+        from ..charts.sensitivity_charts import draw_sensitivity
+        from ..charts.sweep_charts import draw_sweep
+        draw_sweep(out)
+        draw_sensitivity(out)
+    write_report(out)
+    shown = indices[indices["output"] == "p_stays"] if (indices["output"] == "p_stays").any() else indices
+    if args.method == "sobol":
+        rows = [[r.parameter, f"{r.S1:.3f} +/- {r.S1_conf:.3f}", f"{r.ST:.3f} +/- {r.ST_conf:.3f}"]
+                for r in shown.sort_values("ST", ascending=False).itertuples()]
+        headers = ["parameter", "first order S1 [95% CI]", "total order ST [95% CI]"]
+    else:
+        rows = [[r.parameter, f"{r.mu_star:.3f} +/- {r.mu_star_conf:.3f}", f"{r.sigma:.3f}"]
+                for r in shown.sort_values("mu_star", ascending=False).itertuples()]
+        headers = ["parameter", "mu* [95% CI]", "sigma"]
+    print(f"{shown['output_label'].iloc[0]}: {args.method} indices over {plan.points} design points x "
+          f"{spec.runs} runs ({plan.design.formula})")
+    print(table(headers, rows))
+    for line in lines + notes:
+        print(line)
+    info(f"wrote {out}", args.quiet)
+    return 0
+
+
+def _dask_target(value):
+    if value in (None, False):
+        return None
+    if value is True or value == "local":
+        return "local"
+    text = str(value)
+    if ":" not in text:
+        raise UsageError(f"--dask: {text!r} is not a scheduler address (expected e.g. tcp://host:8786)")
+    return text
