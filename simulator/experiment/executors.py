@@ -1,0 +1,202 @@
+"""Where sweep tasks run: in this process, in a local process pool, or on Dask.
+
+Every executor yields one :class:`TaskOutcome` per task, in completion order, with
+at most ``window`` tasks in flight (so memory does not grow with the number of
+tasks).  A task that raises comes back as an outcome with its error and traceback;
+a worker that dies (a killed process, a lost Dask worker) does too.  Results do not
+depend on the executor: seeds are fixed per task before dispatch.
+"""
+
+from __future__ import annotations
+
+import concurrent.futures as cf
+import logging
+import multiprocessing
+import signal
+import traceback
+import uuid
+from typing import Iterable, Iterator
+
+from .sweep import SweepContext, Task, TaskOutcome, execute
+
+LOCAL_DASK = "local"
+
+
+def make_executor(workers: int = 1, dask: str | bool | None = None):
+    if workers < 1:
+        raise ValueError("workers must be at least 1")
+    if dask:
+        address = None if dask is True or dask == LOCAL_DASK else str(dask)
+        return DaskExecutor(address, workers)
+    if workers == 1:
+        return InProcessExecutor()
+    return ProcessExecutor(workers)
+
+
+def _failed(task: Task, exc: BaseException) -> TaskOutcome:
+    text = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
+    return TaskOutcome(task, error=f"{type(exc).__name__}: {exc}", traceback=text)
+
+
+class InProcessExecutor:
+    """Run tasks one after the other in this process."""
+
+    def describe(self) -> str:
+        return "in-process"
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        return False
+
+    def map(self, ctx: SweepContext, tasks: Iterable[Task], window: int | None = None) -> Iterator[TaskOutcome]:
+        for task in tasks:
+            yield execute(ctx, task)
+
+
+# ----------------------------------------------------------------------------- local processes
+
+_WORKER_CTX: SweepContext | None = None
+
+
+def _init_worker(ctx: SweepContext) -> None:
+    global _WORKER_CTX
+    _WORKER_CTX = ctx
+    signal.signal(signal.SIGINT, signal.SIG_IGN)   # the parent handles Ctrl-C and cancels
+
+
+def _execute_in_worker(task: Task) -> TaskOutcome:
+    return execute(_WORKER_CTX, task)
+
+
+class ProcessExecutor:
+    """A local ``concurrent.futures.ProcessPoolExecutor`` of ``workers`` processes.
+
+    Workers are started by a fork server that has already imported the model, so
+    starting is quick and safe even if this process runs threads.
+    """
+
+    def __init__(self, workers: int):
+        self.workers = workers
+        self._pool: cf.ProcessPoolExecutor | None = None
+
+    def describe(self) -> str:
+        return f"processes ({self.workers} workers)"
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        if self._pool is not None:
+            self._pool.shutdown(wait=exc[0] is None, cancel_futures=True)
+            self._pool = None
+        return False
+
+    def _context(self):
+        methods = multiprocessing.get_all_start_methods()
+        if "forkserver" in methods:
+            mp = multiprocessing.get_context("forkserver")
+            mp.set_forkserver_preload(["simulator.experiment.sweep"])
+            return mp
+        return multiprocessing.get_context("spawn")
+
+    def map(self, ctx: SweepContext, tasks: Iterable[Task], window: int | None = None) -> Iterator[TaskOutcome]:
+        self._pool = cf.ProcessPoolExecutor(max_workers=self.workers, mp_context=self._context(),
+                                            initializer=_init_worker, initargs=(ctx,))
+        window = window or 4 * self.workers
+        pending: dict[cf.Future, Task] = {}
+        it = iter(tasks)
+        exhausted = False
+        while True:
+            while not exhausted and len(pending) < window:
+                task = next(it, None)
+                if task is None:
+                    exhausted = True
+                    break
+                pending[self._pool.submit(_execute_in_worker, task)] = task
+            if not pending:
+                return
+            finished, _ = cf.wait(pending, return_when=cf.FIRST_COMPLETED)
+            for fut in finished:
+                task = pending.pop(fut)
+                try:
+                    yield fut.result()
+                except Exception as exc:  # noqa: BLE001 - e.g. BrokenProcessPool: a worker died
+                    yield _failed(task, exc)
+
+
+# ----------------------------------------------------------------------------- Dask
+
+class DaskExecutor:
+    """Dask distributed: a LocalCluster (``address`` None: ``workers`` processes with one
+    thread each, on 127.0.0.1) or an existing scheduler (``tcp://host:8786``)."""
+
+    def __init__(self, address: str | None, workers: int = 1):
+        self.address = address
+        self.workers = workers
+        self.cluster = None
+        self.client = None
+
+    def describe(self) -> str:
+        if self.address is None:
+            return f"dask LocalCluster ({self.workers} processes on 127.0.0.1)"
+        return f"dask scheduler {self.address}"
+
+    def __enter__(self):
+        from dask.distributed import Client, LocalCluster
+        if self.address is None:
+            self.cluster = LocalCluster(n_workers=self.workers, threads_per_worker=1, processes=True,
+                                        host="127.0.0.1", dashboard_address=None,
+                                        silence_logs=logging.ERROR)
+            self.client = Client(self.cluster)
+        else:
+            self.client = Client(self.address, timeout="20s")
+        return self
+
+    def __exit__(self, *exc):
+        try:
+            if self.client is not None:
+                self.client.close()
+        finally:
+            if self.cluster is not None:
+                self.cluster.close()
+            self.client = self.cluster = None
+        return False
+
+    def map(self, ctx: SweepContext, tasks: Iterable[Task], window: int | None = None) -> Iterator[TaskOutcome]:
+        from dask.distributed import as_completed
+        client = self.client
+        if window is None:
+            cores = sum((client.nthreads() or {1: 1}).values())
+            window = 4 * max(1, cores)
+        ctx_future = client.scatter(ctx, broadcast=True, hash=False)
+        it = iter(tasks)
+        pending: dict = {}
+        token = uuid.uuid4().hex[:10]
+
+        def submit(task: Task):
+            fut = client.submit(execute, ctx_future, task, pure=False,
+                                key=f"axis-sweep-{task.name}-{token}")
+            pending[fut.key] = task
+            return fut
+
+        first = []
+        for task in it:
+            first.append(submit(task))
+            if len(first) >= window:
+                break
+        if not first:
+            return
+        queue = as_completed(first)
+        for fut in queue:
+            task = pending.pop(fut.key)
+            try:
+                outcome = fut.result()
+            except Exception as exc:  # noqa: BLE001 - e.g. KilledWorker, lost connection
+                outcome = _failed(task, exc)
+            fut.release()
+            nxt = next(it, None)
+            if nxt is not None:
+                queue.add(submit(nxt))
+            yield outcome
