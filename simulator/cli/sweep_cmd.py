@@ -1,0 +1,178 @@
+"""``sweep``: vary parameters over an experiment design and see where China's choice turns."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+from ..analysis.sweep_points import describe_response, points_table
+from ..charts.sweep_charts import draw_sweep
+from ..experiment.designs import DESIGNS, parse_param
+from ..experiment.store import write_parquet
+from ..experiment.sweep import DEFAULT_BLOCK, SweepSpec, plan_sweep, run_sweep
+from ..experiment.sweep_store import StoreCorrupt, SweepMismatch
+from ..scenario import load_scenario
+from ..scenario.schema import Sweep
+from .common import UsageError, info, progress_bar, table
+
+EPILOG = """\
+examples:
+  python run.py sweep scenarios/baseline.yaml \\
+      --param policies.secondary_sanctions.intensity=0:1:11 --runs 2000 --workers 2
+  python run.py sweep scenarios/baseline.yaml --design sobol --samples 64 \\
+      --param policies.secondary_sanctions.intensity=0:1 --param states.china.dependency.europe=0.1:0.3
+  python run.py sweep scenarios/secondary_sanctions.yaml --out results/s1 --resume   # after an interruption
+
+Points: grid N1 x ... x ND; lhs N; sobol N x (2D+2); morris N x (D+1) (D parameters, N = --samples).
+Put --dask after SCENARIO (or write --dask=ADDRESS) so that it does not take SCENARIO as its address.
+See docs/sweeps.md."""
+
+
+def add_parser(sub) -> None:
+    import argparse
+    p = sub.add_parser("sweep", help="sweep parameters over a design (grid, lhs, sobol, morris)",
+                       description="Run SCENARIO at every point of an experiment design (R replicates a "
+                                   "point) and write P(stays) with its 95%% CI per point, charts and a "
+                                   "resumable results store.",
+                       epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("scenario", metavar="SCENARIO", help="scenario YAML file (its sweep: block gives defaults)")
+    p.add_argument("--param", action="append", metavar="PATH=LOW:HIGH[:N]",
+                   help="a numeric parameter to vary (repeatable); N = grid levels (default 5)")
+    p.add_argument("--design", choices=DESIGNS, help="experiment design (default grid)")
+    p.add_argument("--samples", type=int, metavar="N",
+                   help="lhs: points; sobol: base N (N*(2D+2) points); morris: trajectories (N*(D+1))")
+    p.add_argument("--runs", type=int, metavar="R", help="replicates per design point (default: the scenario's)")
+    p.add_argument("--seed", type=int, metavar="S", help="base seed (default: the scenario's)")
+    p.add_argument("--workers", type=int, metavar="K", help="local worker processes (default 1: in-process)")
+    p.add_argument("--dask", nargs="?", const="local", metavar="ADDRESS",
+                   help="run on Dask: alone, a LocalCluster of --workers processes on 127.0.0.1; "
+                        "or an existing scheduler, e.g. tcp://host:8786")
+    p.add_argument("--block", type=int, metavar="B",
+                   help=f"replicates per task (default {DEFAULT_BLOCK}; results depend on it)")
+    p.add_argument("--set", action="append", default=[], metavar="PATH=VALUE",
+                   help="override a parameter of the base scenario (repeatable)")
+    p.add_argument("--fixed", action="store_true",
+                   help="use point values for the parameters that are not swept (no draws from ranges)")
+    p.add_argument("--out", metavar="DIR", help="results store (default results/sweeps/<scenario>)")
+    p.add_argument("--resume", action="store_true", help="continue an interrupted sweep in DIR")
+    p.add_argument("--force", action="store_true", help="start again in a DIR that holds a sweep or files")
+    p.add_argument("--quiet", action="store_true", help="no progress bar or messages on stderr")
+    p.add_argument("--no-charts", action="store_true", help="skip the PNG/SVG charts")
+    p.set_defaults(func=cmd_sweep)
+
+
+def _check_int(value, name: str, minimum: int) -> None:
+    if value is not None and value < minimum:
+        raise UsageError(f"{name} must be at least {minimum}, got {value}")
+
+
+def _dask_target(value):
+    if value in (None, False):
+        return None
+    if value is True or value == "local":
+        return "local"
+    text = str(value)
+    if text.endswith((".yaml", ".yml")) or Path(text).is_file():
+        raise UsageError(f"--dask took {text!r} as a scheduler address; put --dask after SCENARIO "
+                         f"or write --dask=ADDRESS")
+    if ":" not in text:
+        raise UsageError(f"--dask: {text!r} is not a scheduler address (expected e.g. tcp://host:8786)")
+    return text
+
+
+def build_spec(args, resolved) -> tuple[SweepSpec, int, str | None]:
+    """Merge the command line over the scenario's ``sweep:`` block; parse and check --param."""
+    declared = resolved.scenario.sweep or Sweep()
+    sc = resolved.scenario
+    if args.param:
+        entries = [(text, ("--param", i)) for i, text in enumerate(args.param, start=1)]
+    else:
+        entries = []
+        for i, text in enumerate(declared.param):
+            where = resolved.origins.get(("sweep", "param", i)) or resolved.origin("sweep.param")
+            entries.append((text, where))
+    if not entries:
+        raise UsageError("nothing to sweep: give --param PATH=LOW:HIGH[:N] (repeatable) or a sweep: block "
+                         "with param: in the scenario")
+    params = [parse_param(text, resolved, where, index=i) for i, (text, where) in enumerate(entries, start=1)]
+    seen = set()
+    for p in params:
+        if p.path in seen:
+            raise UsageError(f"--param: {p.path} is given twice")
+        seen.add(p.path)
+    design = args.design or declared.design
+    samples = args.samples if args.samples is not None else declared.samples
+    runs = args.runs or declared.runs or sc.runs
+    seed = args.seed if args.seed is not None else (declared.seed if declared.seed is not None else sc.seed)
+    block = args.block or declared.block or DEFAULT_BLOCK
+    workers = args.workers or declared.workers or 1
+    dask = _dask_target(args.dask if args.dask is not None else declared.dask)
+    spec = SweepSpec(params=params, design=design, samples=samples, runs=int(runs), seed=int(seed),
+                     block=int(block), fixed=bool(args.fixed or declared.fixed))
+    return spec, int(workers), dask
+
+
+def cmd_sweep(args) -> int:
+    for value, name, minimum in ((args.runs, "--runs", 1), (args.samples, "--samples", 1),
+                                 (args.workers, "--workers", 1), (args.block, "--block", 1),
+                                 (args.seed, "--seed", 0)):
+        _check_int(value, name, minimum)
+    if args.resume and args.force:
+        raise UsageError("--resume and --force contradict each other (continue, or start again?)")
+    resolved = load_scenario(args.scenario, args.set)
+    spec, workers, dask = build_spec(args, resolved)
+    try:
+        plan = plan_sweep(resolved, spec, overrides=args.set)
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
+    for note in plan.design.notes:
+        info(f"note: {note}", args.quiet)
+    out = Path(args.out) if args.out else Path("results") / "sweeps" / resolved.name
+    info(f"sweep {resolved.name}: {spec.design} design, {plan.points} points ({plan.design.formula}) x "
+         f"{spec.runs} runs = {plan.total_runs} runs in {len(plan.tasks)} tasks -> {out}", args.quiet)
+
+    def on_failure(record):
+        bar.write(f"task {record['task']} failed: {record['error']}", file=sys.stderr)
+
+    with progress_bar(plan.total_runs, f"sweep {resolved.name}", args.quiet) as bar:
+        try:
+            result = run_sweep(plan, out, workers=workers, dask=dask, resume=args.resume, force=args.force,
+                               progress=bar.update, on_failure=on_failure)
+        except SweepMismatch as exc:
+            raise UsageError(str(exc)) from None
+        except StoreCorrupt as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            return 1
+    points = points_table(result)
+    write_parquet(out / "points.parquet", points)
+    if not args.no_charts:
+        draw_sweep(out)
+
+    print(f"{plan.points} points x {spec.runs} runs ({spec.design}: {plan.design.formula}); "
+          f"{result.executed} tasks run on {result.executor}, {result.skipped} already done; "
+          f"{result.seconds:.1f} s")
+    if plan.points <= 25:
+        rows = []
+        for _, row in points.iterrows():
+            cells = [f"{row[p]:g}" for p in plan.design.paths]
+            if row["runs"] > 0:
+                cells += [str(int(row["runs"])),
+                          f"{row['p_stays']:.3f} [{row['p_stays_ci95_low']:.3f}, {row['p_stays_ci95_high']:.3f}]",
+                          f"{row['p_weapons']:.3f} [{row['p_weapons_ci95_low']:.3f}, {row['p_weapons_ci95_high']:.3f}]"]
+            else:
+                cells += ["0", "failed", "failed"]
+            rows.append(cells)
+        print(table(list(plan.design.paths) + ["runs", "P(stays) [95% CI]", "P(weapons) [95% CI]"], rows))
+    else:
+        for line in describe_response(points, plan.design.paths):
+            print(line)
+    info(f"wrote {out}", args.quiet)
+    if result.failures:
+        bad_points = sorted({f["point"] for f in result.failures})
+        shown = ", ".join(map(str, bad_points[:10])) + (" ..." if len(bad_points) > 10 else "")
+        print(f"{len(result.failures)} of {len(plan.tasks)} tasks failed (points {shown}); first error: "
+              f"{result.failures[0]['error']}", file=sys.stderr)
+        print(f"details in {out / 'failures.jsonl'}; fix the cause and run the same command with --resume "
+              f"to retry them", file=sys.stderr)
+        return 1
+    return 0
