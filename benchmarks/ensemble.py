@@ -18,6 +18,7 @@ sys.path.insert(0, str(ROOT))
 import mesa  # noqa: E402
 
 from simulator.experiment.ensemble import run_ensemble  # noqa: E402
+from simulator.experiment.mesa_compat import batch_run_seeds  # noqa: E402
 from simulator.model.model import AxisModel  # noqa: E402
 from simulator.scenario import load_scenario  # noqa: E402
 
@@ -39,9 +40,9 @@ def main() -> int:
     months = resolved.scenario.horizon_months
     print(f"scenario {resolved.name}, {months} months, mesa {mesa.__version__}")
 
-    t_mesa = timed(lambda: mesa.batch_run(AxisModel, parameters={"scenario": resolved, "seed": range(n)},
-                                          iterations=1, max_steps=months + 1, number_processes=1,
-                                          data_collection_period=-1, display_progress=False))
+    t_mesa = timed(lambda: batch_run_seeds(AxisModel, {"scenario": resolved}, range(n), max_steps=months + 1,
+                                           number_processes=1, data_collection_period=-1,
+                                           display_progress=False))
     run_ensemble(resolved, runs=min(n, 100), seed=1)   # warm-up (imports, caches)
     # same work as batch_run: n independent runs, each with its own seed -> vectorised: n replicates
     t_vec = timed(lambda: run_ensemble(resolved, runs=n, seed=1))

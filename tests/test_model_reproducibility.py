@@ -91,20 +91,20 @@ def test_activation_order_does_not_matter(baseline):
 
 
 def test_mesa_batch_run_with_datacollector(baseline):
-    import mesa
-    results = mesa.batch_run(AxisModel, parameters={"scenario": baseline, "seed": [1, 2, 3]},
-                             iterations=1, max_steps=100, number_processes=1, data_collection_period=1,
-                             display_progress=False)
+    from simulator.experiment.mesa_compat import batch_run_seeds
+    results = batch_run_seeds(AxisModel, {"scenario": baseline}, [1, 2, 3], max_steps=100,
+                              number_processes=1, data_collection_period=1, display_progress=False)
     frame = pd.DataFrame(results)
     assert set(frame["seed"]) == {1, 2, 3}
-    # mesa reports Step 0 .. steps-1; our collector holds month 0 (initial) .. month 36
-    assert frame.groupby("seed")["Step"].max().tolist() == [35, 35, 35]
+    # our collector holds month 0 (initial) .. month 36; mesa 3.3 reports Steps 0..35, 3.5 0..36
+    assert set(frame.groupby("seed")["Step"].max().astype(int)) <= {35, 36}
     direct = AxisModel(baseline, replicates=1, seed=2).run()
     assert direct.steps == 36 and not direct.running
     series = direct.datacollector.get_model_vars_dataframe()["china_rung"].to_numpy()
     assert len(series) == 37 and series[-1] == direct.china.support["russia"][0]
-    collected = frame[frame["seed"] == 2].sort_values("Step")["china_rung"].to_numpy()
-    np.testing.assert_array_equal(collected, series[:36])
+    rows = frame[frame["seed"] == 2].sort_values("Step")
+    assert len(rows) >= 36
+    np.testing.assert_array_equal(rows["china_rung"].to_numpy(), series[rows["Step"].astype(int).to_numpy()])
 
 
 def test_every_bundled_scenario_runs():
