@@ -124,3 +124,29 @@ def test_fast_path_equals_the_sum_of_named_terms(threat):
     named = rules.total(rules.ladder_terms(x, weights(n), gain, vis))
     fast = rules.intrinsic_utility(x, weights(n), gain, vis)
     np.testing.assert_allclose(fast, named, rtol=1e-12, atol=1e-12)
+
+
+def test_fast_decide_equals_the_recorded_path():
+    rng = np.random.default_rng(8)
+    n = 4000
+    x = inputs(n, threat=0.6, redline=3.0)
+    for field in ("hostility", "exposure", "failure", "cohesion", "instability", "intensity"):
+        setattr(x, field, rng.random(n))
+    x.current = rng.integers(0, 5, n).astype(np.int8)
+    w = weights(n)
+    gain, vis = rules.profiles(rng.uniform(0.3, 0.8, n), rng.uniform(1.0, 2.0, n))
+    tie_t = np.minimum(rules.COMMIT[:, None], np.full((1, n), 0.5))
+    switching, decay = np.full(n, 0.3), np.full(n, 0.7)
+    threshold, temperature = np.full(n, 0.35), np.full(n, 0.08)
+    stock0 = rng.uniform(0, 0.4, n)
+    u = rng.random(n)
+    terms = rules.ladder_terms(x, w, gain, vis)
+    intrinsic = rules.total(terms)
+    stock, redecide = rules.update_pressure(stock0, rules.regret(intrinsic, x.current), decay, threshold)
+    slow = rules.logit_choice(intrinsic + rules.inertia_term(x.current, switching, redecide), temperature, u)
+    fast, fstock, fredecide = rules.fast_decide(x, w, np.ascontiguousarray(gain.T), np.ascontiguousarray(vis.T),
+                                                tie_t, switching, stock0, decay, threshold, temperature, u)
+    np.testing.assert_allclose(fstock, stock, rtol=1e-12)
+    np.testing.assert_array_equal(fredecide, redecide)
+    assert (fast != slow).mean() < 1e-3        # identical up to floating-point ties
+    assert 0.05 < redecide.mean() < 0.95        # both branches exercised

@@ -25,6 +25,8 @@ def add_parser(sub) -> None:
     p.add_argument("--set", action="append", default=[], metavar="PATH=VALUE",
                    help="override a numeric parameter (repeatable); fixes it at VALUE")
     p.add_argument("--fixed", action="store_true", help="use point values instead of drawing from ranges")
+    p.add_argument("--workers", type=int, default=1,
+                   help="local processes for the ensemble (results are identical for any number)")
     p.add_argument("--quiet", action="store_true", help="no progress bar or messages on stderr")
     p.add_argument("--force", action="store_true", help="overwrite a non-empty output folder")
     p.add_argument("--no-charts", action="store_true", help="skip the PNG/SVG charts")
@@ -83,6 +85,8 @@ HEADERS = ["scenario", "runs", "P(stays) [95% CI]", "P(weapons) [95% CI]", "medi
 
 def cmd_run(args) -> int:
     check_counts(args.runs, args.seed)
+    if args.workers < 1:
+        raise UsageError("--workers must be at least 1")
     resolved = [load_scenario(path, args.set) for path in args.scenarios]   # validate all first
     outs = output_dirs(args, resolved)
     for out in outs:                                                          # refuse before computing
@@ -91,7 +95,8 @@ def cmd_run(args) -> int:
     for res, out in zip(resolved, outs):
         runs = args.runs or res.scenario.runs
         with progress_bar(runs, res.name, args.quiet) as bar:
-            ens = run_ensemble(res, runs=runs, seed=args.seed, fixed=args.fixed, progress=bar.update)
+            ens = run_ensemble(res, runs=runs, seed=args.seed, fixed=args.fixed, workers=args.workers,
+                               progress=bar.update)
         summary = write_run_folder(out, ens, charts=not args.no_charts,
                                    extra_manifest={"overrides": list(args.set)})
         rows.append(summary_row(summary))

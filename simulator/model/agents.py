@@ -59,26 +59,27 @@ class StateAgent(mesa.Agent):
     def decide(self) -> None:
         m = self.model
         self._next = {}
+        p = m.p
         for partner in self.partners:
             x = m.link_inputs(self, partner)
-            recorded = partner in self.recorded
-            if recorded:
+            u = m.draw(self.state_id, partner)
+            if partner in self.recorded:         # keep every named term (for "why" charts)
                 terms = rules.ladder_terms(x, m.weights, m.gain, m.visibility)
                 intrinsic = rules.total(terms)
+                stock, redecide = rules.update_pressure(
+                    self.pressure[partner], rules.regret(intrinsic, x.current),
+                    p["decision.pressure_decay"], p["decision.pressure_threshold"])
+                terms["inertia"] = rules.inertia_term(x.current, p["decision.switching_cost"], redecide)
+                choice = rules.logit_choice(intrinsic + terms["inertia"], p["decision.temperature"], u)
+                self.last_terms[partner] = terms
             else:
-                intrinsic = rules.intrinsic_utility(x, m.weights, m.gain, m.visibility)
-            stock, redecide = rules.update_pressure(
-                self.pressure[partner], rules.regret(intrinsic, x.current),
-                m.p["decision.pressure_decay"], m.p["decision.pressure_threshold"])
-            inertia = rules.inertia_term(x.current, m.p["decision.switching_cost"], redecide)
-            utility = intrinsic + inertia
-            choice = rules.logit_choice(utility, m.p["decision.temperature"], m.draw(self.state_id, partner))
+                choice, stock, redecide = rules.fast_decide(
+                    x, m.weights, m.gain_t, m.visibility_t, m.tie_t, p["decision.switching_cost"],
+                    self.pressure[partner], p["decision.pressure_decay"], p["decision.pressure_threshold"],
+                    p["decision.temperature"], u)
             moved = choice != x.current
             self.pressure[partner] = np.where(moved | (redecide > 0), 0.0, stock)
             self._next[partner] = choice
-            if recorded:
-                terms["inertia"] = inertia
-                self.last_terms[partner] = terms
 
     def advance(self) -> None:
         self.support.update(self._next)

@@ -108,8 +108,7 @@ class AxisModel(mesa.Model):
 
         self.weights = rules.Weights(**{k: self.p[f"decision.weights.{k}"]
                                         for k in rules.Weights.__dataclass_fields__})
-        self.gain, self.visibility = rules.profiles(self.p["decision.gain_curvature"],
-                                                    self.p["decision.visibility_curvature"])
+        self._profiles()
         self.momentum = {"russia": self.p["theatres.ukraine.momentum"].copy(),
                          "iran": np.zeros(n), "north_korea": np.zeros(n)}
         self.broad_active = np.zeros(n, dtype=bool)
@@ -139,6 +138,15 @@ class AxisModel(mesa.Model):
             self.datacollector.collect(self)
 
     # ------------------------------------------------------------------ helpers
+    def _profiles(self) -> None:
+        """Per-rung gain, sanction visibility and leader-tie profiles ((R, rungs) and transposed)."""
+        self.gain, self.visibility = rules.profiles(self.p["decision.gain_curvature"],
+                                                    self.p["decision.visibility_curvature"])
+        self.gain_t = np.ascontiguousarray(self.gain.T)
+        self.visibility_t = np.ascontiguousarray(self.visibility.T)
+        floor = self.p["decision.tie_floor_rung"] / (rules.N_RUNGS - 1)
+        self.tie_t = np.minimum(rules.COMMIT[:, None], floor[None, :])
+
     def draw(self, state_id: str, partner: str) -> np.ndarray:
         return self._u[self._rows[(state_id, partner)]]
 
@@ -263,9 +271,9 @@ class AxisModel(mesa.Model):
         self.p[ev.path] = np.rint(new) if integer else new
         if ev.path.startswith("decision.weights."):
             setattr(self.weights, ev.path.rsplit(".", 1)[1], self.p[ev.path])
-        if ev.path.startswith("decision.") and ev.path.endswith("_curvature"):
-            self.gain, self.visibility = rules.profiles(self.p["decision.gain_curvature"],
-                                                        self.p["decision.visibility_curvature"])
+        if ev.path.startswith("decision.") and (ev.path.endswith("_curvature") or
+                                                ev.path.endswith("tie_floor_rung")):
+            self._profiles()
 
     def _move_world(self) -> None:
         p, ctx = self.p, self.ctx
