@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import logging
 import re
+import tokenize
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -44,8 +45,9 @@ def evaluate_target(frame: pd.DataFrame, target: str) -> np.ndarray:
         name = re.search(r"'([^']+)'", str(exc))
         bad = name.group(1) if name else str(exc)
         raise AnalysisError(f"--target {target!r}: unknown column '{bad}'; outcome columns: {columns}") from None
-    except SyntaxError as exc:
-        raise AnalysisError(f"--target {target!r}: not a valid expression ({exc.msg})") from None
+    except (SyntaxError, tokenize.TokenError) as exc:
+        msg = exc.msg if isinstance(exc, SyntaxError) else str(exc.args[0])
+        raise AnalysisError(f"--target {target!r}: not a valid expression ({msg})") from None
     except Exception as exc:  # noqa: BLE001 - any evaluation failure is bad input here
         raise AnalysisError(f"--target {target!r}: cannot evaluate: {type(exc).__name__}: {exc}") from None
     if isinstance(result, pd.DataFrame) or not isinstance(result, (pd.Series, np.ndarray)):

@@ -161,7 +161,7 @@ def summary_text(ex: Explanation, top: int = 3) -> list[str]:
         lines = [f"China's median support to Russia stays at '{new}' (checked in {when}); "
                  f"compared with '{old}':"]
         toward, away = f"for '{new}'", f"for '{old}'"
-    push = ex.push.sort_values(key=np.abs, ascending=False)
+    push = ex.push.sort_values(key=np.abs, ascending=False, kind="stable")
     pros = [(k, v) for k, v in push.items() if v > 1e-9][:top]
     cons = [(k, v) for k, v in push.items() if v < -1e-9][:top]
     if pros:

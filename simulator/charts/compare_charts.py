@@ -95,16 +95,19 @@ def rung_figure(members: list[dict], manifest: dict, threshold: int = 2):
     labels = [m["label"] for m in members]
     fig, (ax, ax2) = plt.subplots(2, 1, figsize=(10, 8), sharex=True, gridspec_kw={"height_ratios": [3, 2]})
     fig.suptitle("How does China's support to Russia evolve under each scenario?\n"
-                 "Median rung over runs (line) with the middle half of runs (band)", fontsize=11)
+                 "Median rung over runs (line) with the middle half of runs (band); scenarios drawn "
+                 "slightly apart so that equal rungs stay visible", fontsize=11)
     start = "start"
+    n = len(members)
     for i, m in enumerate(members):
         c = colour(i)
+        dodge = (i - (n - 1) / 2) * min(0.08, 0.3 / max(n, 1))
         start = m["summary"].get("start", start)
         r = m["bands"][m["bands"]["series"] == "china_rung"].sort_values("month")
         x = r["month"].to_numpy()
-        ax.fill_between(x, r["p25"], r["p75"], color=c, alpha=0.15, linewidth=0, step="mid",
-                        label=f"{m['label']}: 25-75% band")
-        ax.step(x, r["p50"], where="mid", color=c, linewidth=2.2 - 0.25 * min(i, 4),
+        ax.fill_between(x, r["p25"] + dodge, r["p75"] + dodge, color=c, alpha=0.12, edgecolor=c,
+                        linewidth=0.8, step="mid", label=f"{m['label']}: 25-75% band")
+        ax.step(x, r["p50"] + dodge, where="mid", color=c, linewidth=2.2,
                 linestyle=["-", "--", "-.", ":"][i % 4], label=f"{m['label']}: median")
         months, share = _stays_share(m["bands"], threshold)
         ax2.plot(months, share, color=c, linewidth=2, linestyle=["-", "--", "-.", ":"][i % 4], label=m["label"])

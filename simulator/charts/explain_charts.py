@@ -34,8 +34,9 @@ def terms_figure(ex: Explanation, summary: dict, manifest: dict):
     ax.axhline(0, color="#777777", linewidth=0.8)
     for month, old, new in ex.changes[:6]:
         ax.axvline(month, color="#777777", linestyle=":", linewidth=1)
-        ax.annotate(f"median rung\n{RUNG_NAMES[old]} -> {RUNG_NAMES[new]}", (month, ax.get_ylim()[1]),
-                    textcoords="offset points", xytext=(3, -24), fontsize=7, color="#444444", va="top")
+        ax.text(month, 0.5, f" median rung {RUNG_NAMES[old]} -> {RUNG_NAMES[new]}",
+                transform=ax.get_xaxis_transform(), rotation=90, fontsize=7, color="#444444",
+                va="center", ha="right")
     ax.set_xlabel(f"months from {summary.get('start', 'start')}")
     ax.set_ylabel("utility (mean over runs; costs negative)")
     ax.grid(alpha=0.3)
@@ -58,7 +59,7 @@ def waterfall_figure(ex: Explanation, summary: dict, manifest: dict):
     else:
         question = f"What keeps China at '{new}' rather than '{old}'? ({when})"
         ylabel = f"utility of '{new}' minus '{old}'"
-    push = ex.push.sort_values(key=np.abs, ascending=False)
+    push = ex.push.sort_values(key=np.abs, ascending=False, kind="stable")
     fig, ax = plt.subplots(figsize=(10, 5.5))
     fig.suptitle(f"{question} ({name})\nEach bar: how much a term favours '{new}' (up) or '{old}' (down)",
                  fontsize=11)
@@ -80,6 +81,7 @@ def waterfall_figure(ex: Explanation, summary: dict, manifest: dict):
                 xytext=(0, 3 if running >= 0 else -10), ha="center", fontsize=8, fontweight="bold")
     labels.append("net")
     ax.axhline(0, color="#777777", linewidth=0.8)
+    ax.margins(y=0.15)
     ax.set_xticks(range(k + 1))
     ax.set_xticklabels(labels, rotation=20, ha="right", fontsize=8)
     ax.set_ylabel(f"{ylabel}\n(mean over runs)")

@@ -54,10 +54,17 @@ def _months(text: str | None) -> list[int] | None:
 
 # ----------------------------------------------------------------------------- hooks
 
+#: Outputs of explain/discover that describe one particular run of a folder.
+STALE_ANALYSES = ("explain.json", "explain_terms.*", "explain_waterfall.*", "discovery.json",
+                  "discovery.parquet", "discovery.png", "discovery.svg")
+
 def finish_run_folder(out: Path, ens, charts: bool = True) -> None:
     """What every run folder gets besides the lead's outputs: the alignment-network data
     (links.parquet), its chart, and report.md/html.  Called from run_cmd.write_run_folder."""
     out = Path(out)
+    for stale in STALE_ANALYSES:           # from an earlier run in this folder (--force): no longer true
+        for path in out.glob(stale):
+            path.unlink(missing_ok=True)
     write_parquet(out / "links.parquet", links_table(ens))
     if charts:
         from ..charts.network import draw_network

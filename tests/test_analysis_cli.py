@@ -1,0 +1,149 @@
+"""explain / plot / report / the alignment network on real output folders."""
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+from matplotlib.patches import FancyArrowPatch
+
+from simulator.analysis.inputs import month_label
+from simulator.analysis.report import important_parameters
+from simulator.charts.network import network_figure
+from simulator.cli.main import main
+
+from .conftest import BASELINE, SCENARIOS
+
+RUN_CHARTS = ("china_rung", "theatres", "network", "explain_terms", "explain_waterfall")
+
+
+@pytest.fixture(scope="module")
+def run_dir(tmp_path_factory):
+    out = tmp_path_factory.mktemp("analysis") / "run"
+    assert main(["run", str(BASELINE), "--runs", "300", "--seed", "3", "--out", str(out), "--quiet",
+                 "--set", "horizon_months=12"]) == 0
+    return out
+
+
+def test_run_folder_gets_network_data_chart_and_report(run_dir):
+    for name in ("links.parquet", "network.png", "network.svg", "report.md", "report.html"):
+        assert (run_dir / name).stat().st_size > 0, name
+    links = pd.read_parquet(run_dir / "links.parquet")
+    assert set(links["month"]) == set(range(13))
+    assert len(links[links["month"] == 0]) == 13                # 12 axis links + South Korea -> Ukraine
+    china = links[(links["source"] == "china") & (links["target"] == "russia")].set_index("month")
+    assert china.loc[0, "mean_rung"] == pytest.approx(2.0)      # the scenario's initial rung
+    bands = pd.read_parquet(run_dir / "bands.parquet")
+    for month in (1, 6, 12):
+        shares = [bands[(bands["series"] == f"share_russia_rung{k}") & (bands["month"] == month)]["mean"].item()
+                  for k in range(5)]
+        assert china.loc[month, "mean_rung"] == pytest.approx(float(np.dot(shares, range(5))), abs=1e-9)
+    assert links["commitment"].between(0, 1).all()
+
+
+def test_network_figure_draws_every_link_at_each_month(run_dir):
+    links = pd.read_parquet(run_dir / "links.parquet")
+    summary = json.loads((run_dir / "summary.json").read_text())
+    fig = network_figure(links, summary, {"git": "abc"}, months=[0, 12])
+    assert len(fig.axes) == 2
+    for ax, month in zip(fig.axes, (0, 12)):
+        arrows = [p for p in ax.patches if isinstance(p, FancyArrowPatch)]
+        assert len(arrows) == 12
+        assert ax.get_title() == f"month {month} ({month_label('2024-11', month)})"
+        texts = {t.get_text() for t in ax.texts}
+        assert {"Russia", "China", "Iran", "North\nKorea"} <= texts
+    assert "Who backs whom" in fig._suptitle.get_text()
+    legend = fig.legends[0]
+    assert [t.get_text() for t in legend.get_texts()][0] == "0 distance"
+
+
+def test_report_assembles_summary_charts_scenario_and_sources(run_dir):
+    md = (run_dir / "report.md").read_text()
+    html = (run_dir / "report.html").read_text()
+    for part in ("## Summary", "P(China stays)", "![", "china_rung.png", "network.png",
+                 "## Provenance of the parameters that matter most", "## Resolved scenario", "## Provenance",
+                 "git"):
+        assert part in md, part
+    assert "<table>" in html and "<img src=\"china_rung.png\"" in html
+    method, params = important_parameters(run_dir)
+    assert params and "correlation" in method
+    scores = [abs(s) for _, s in params]
+    assert scores == sorted(scores, reverse=True)
+    top = params[0][0]
+    resolved = (run_dir / "scenario.resolved.yaml").read_text()
+    node = __import__("yaml").safe_load(resolved)
+    for part in top.split("."):
+        node = node[part]
+    assert f"| {top} |" in md and str(node["source"]).replace("|", "\\|") in md
+
+
+def test_explain_command_writes_text_json_and_charts(run_dir, capsys):
+    assert main(["explain", str(run_dir)]) == 0
+    out = capsys.readouterr().out
+    assert "China's median support to Russia" in out and "Net utility difference" in out
+    data = json.loads((run_dir / "explain.json").read_text())
+    assert data["net"] == pytest.approx(sum(data["push"].values()))
+    for name in ("explain_terms.png", "explain_terms.svg", "explain_waterfall.png", "explain_waterfall.svg"):
+        assert (run_dir / name).exists()
+    assert "## Why China moved" in (run_dir / "report.md").read_text()
+    assert main(["explain", str(run_dir), "--month", "99"]) == 2
+    assert "outside" in capsys.readouterr().err
+
+
+def test_plot_redraws_every_chart_of_a_run_folder(run_dir, capsys):
+    for stem in RUN_CHARTS:
+        (run_dir / f"{stem}.png").unlink(missing_ok=True)
+    (run_dir / "report.html").unlink()
+    assert main(["plot", str(run_dir), "--network-months", "0,6,12"]) == 0
+    for stem in RUN_CHARTS:
+        assert (run_dir / f"{stem}.png").exists() and (run_dir / f"{stem}.svg").exists(), stem
+    assert (run_dir / "report.html").exists()
+    assert main(["plot", str(run_dir), "--network-months", "0,99"]) == 2
+    assert "outside 0..12" in capsys.readouterr().err
+
+
+def test_rerun_with_force_drops_stale_analyses(tmp_path):
+    out = tmp_path / "r"
+    args = ["run", str(BASELINE), "--runs", "100", "--out", str(out), "--quiet", "--no-charts",
+            "--set", "horizon_months=6"]
+    assert main(args) == 0
+    assert main(["explain", str(out)]) == 0
+    assert (out / "explain.json").exists()
+    assert main([*args, "--force"]) == 0
+    assert not (out / "explain.json").exists() and not (out / "explain_terms.png").exists()
+    assert (out / "report.md").exists() and not (out / "network.png").exists()    # --no-charts
+
+
+def test_plot_and_report_on_compare_and_sweep_folders(tmp_path, capsys):
+    cmp_dir = tmp_path / "cmp"
+    assert main(["compare", str(BASELINE), str(SCENARIOS / "ukraine_stalemate.yaml"), "--runs", "100",
+                 "--out", str(cmp_dir), "--quiet", "--no-charts", "--set", "horizon_months=6"]) == 0
+    assert not (cmp_dir / "compare_pstays.png").exists()
+    assert main(["plot", str(cmp_dir)]) == 0
+    for path in (cmp_dir / "compare_pstays.png", cmp_dir / "compare_rung.svg",
+                 cmp_dir / "baseline" / "china_rung.png", cmp_dir / "ukraine_stalemate" / "network.png"):
+        assert path.exists(), path
+    sweep = tmp_path / "sweep"
+    assert main(["sweep", str(BASELINE), "--param", "policies.secondary_sanctions.credibility=0.2:1:2",
+                 "--runs", "50", "--out", str(sweep), "--quiet", "--no-charts",
+                 "--set", "horizon_months=6"]) == 0
+    capsys.readouterr()
+    assert main(["plot", str(sweep)]) == 0
+    printed = capsys.readouterr().out
+    assert "sweep_response.png" in printed
+    md = (sweep / "report.md").read_text()
+    assert "design points" in md and "P(stays)" in md
+    assert main(["report", str(sweep)]) == 0
+
+
+@pytest.mark.parametrize("command", ["plot", "explain", "report"])
+def test_commands_refuse_a_folder_without_manifest(tmp_path, capsys, command):
+    assert main([command, str(tmp_path)]) == 2
+    err = capsys.readouterr().err
+    assert "no manifest.json" in err and len(err.strip().splitlines()) == 1
+
+
+def test_explain_refuses_a_compare_folder(tmp_path, capsys):
+    (tmp_path / "manifest.json").write_text(json.dumps({"kind": "compare", "scenarios": []}))
+    assert main(["explain", str(tmp_path)]) == 2
+    assert "run folder" in capsys.readouterr().err

@@ -1,0 +1,133 @@
+"""compare: common random numbers, paired differences with their own CIs, charts."""
+
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+from matplotlib.collections import PolyCollection
+from matplotlib.container import ErrorbarContainer
+
+from simulator.analysis.compare import (AnalysisError, compare_folder, compare_table, load_members,
+                                        paired_difference, unique_labels)
+from simulator.charts.compare_charts import pstays_figure, rung_figure
+from simulator.cli.main import main
+from simulator.experiment.ensemble import run_ensemble
+from simulator.scenario import load_scenario
+from simulator.scenario.schema import RUNG_NAMES
+
+from .conftest import BASELINE, SCENARIOS
+
+SHORT = ["--set", "horizon_months=12"]
+
+
+def test_paired_difference_formula():
+    a = np.array([1, 1, 0, 1, 0, 1, 1, 1], dtype=float)
+    b = np.array([1, 0, 0, 1, 0, 0, 1, 1], dtype=float)
+    d = b - a
+    got = paired_difference(a, b)
+    half = 1.959963984540054 * d.std(ddof=1) / math.sqrt(d.size)
+    assert got["mean"] == pytest.approx(-0.25)
+    assert got["ci95"] == pytest.approx([-0.25 - half, -0.25 + half])
+    same = paired_difference(a, a)
+    assert same["mean"] == 0.0 and same["ci95"] == [0.0, 0.0]
+
+
+def test_identical_outcomes_give_exactly_zero_differences():
+    rng = np.random.default_rng(0)
+    frame = pd.DataFrame({"replicate": np.arange(300), "china_stays": rng.integers(0, 2, 300),
+                          "china_weapons_ever": rng.integers(0, 2, 300), "front": rng.random(300),
+                          "china_cost": rng.random(300), "axis_cohesion": rng.random(300),
+                          "china_rung": rng.integers(0, 5, 300)})
+    t = compare_table([("a", frame), ("b", frame.copy())])
+    for col in ("china_stays", "china_weapons_ever", "front", "china_cost", "axis_cohesion"):
+        assert t[f"{col}_diff"].tolist() == [0.0, 0.0]
+        assert t[f"{col}_diff_low"].tolist() == [0.0, 0.0]
+        assert t[f"{col}_diff_high"].tolist() == [0.0, 0.0]
+    lo, hi = t.loc[0, "china_stays_low"], t.loc[0, "china_stays_high"]
+    assert lo < t.loc[0, "china_stays"] < hi
+
+
+def test_different_replicates_are_refused():
+    f = pd.DataFrame({"replicate": np.arange(10), "china_stays": np.ones(10)})
+    g = pd.DataFrame({"replicate": np.arange(5, 15), "china_stays": np.ones(10)})
+    with pytest.raises(AnalysisError, match="same replicates"):
+        compare_table([("a", f), ("b", g)])
+
+
+def test_unique_labels():
+    assert unique_labels(["baseline", "x", "baseline", "baseline"]) == ["baseline", "x", "baseline-2",
+                                                                         "baseline-3"]
+
+
+def test_common_random_numbers_make_the_paired_ci_narrower():
+    """Same seed, two scenarios: the paired CI is much narrower than an unpaired one."""
+    a = run_ensemble(load_scenario(BASELINE, ["horizon_months=12"]), runs=400, seed=5).outcomes
+    b = run_ensemble(load_scenario(SCENARIOS / "secondary_sanctions.yaml", ["horizon_months=12"]),
+                     runs=400, seed=5).outcomes
+    shared = [c for c in a.columns if c.startswith("states.china.") and c in b.columns]
+    pd.testing.assert_frame_equal(a[shared], b[shared])       # same parameter draws per replicate
+    t = compare_table([("base", a), ("sanctions", b)])
+    n = len(a)
+    assert t.loc[1, "china_stays_diff"] < 0                      # broad sanctions: China steps back
+    for col, ratio in (("china_stays", 1.0), ("front", 0.3), ("china_cost", 0.95)):
+        width_paired = t.loc[1, f"{col}_diff_high"] - t.loc[1, f"{col}_diff_low"]
+        width_unpaired = 2 * 1.959963984540054 * math.sqrt(a[col].var() / n + b[col].var() / n)
+        assert width_paired < ratio * width_unpaired, col
+
+
+@pytest.fixture(scope="module")
+def compare_dir(tmp_path_factory):
+    out = tmp_path_factory.mktemp("cmp") / "c"
+    code = main(["compare", str(BASELINE), str(SCENARIOS / "secondary_sanctions.yaml"), str(BASELINE),
+                 "--runs", "300", "--out", str(out), "--quiet", *SHORT])
+    assert code == 0
+    return out
+
+
+def test_compare_folder_outputs_and_zero_difference_for_identical(compare_dir, capsys):
+    for name in ("manifest.json", "compare.parquet", "compare_pstays.png", "compare_pstays.svg",
+                 "compare_rung.png", "compare_rung.svg", "report.md", "report.html"):
+        assert (compare_dir / name).exists(), name
+    for sub in ("baseline", "secondary_sanctions", "baseline-2"):
+        assert (compare_dir / sub / "runs.parquet").exists()
+        assert (compare_dir / sub / "report.md").exists()
+    t = pd.read_parquet(compare_dir / "compare.parquet")
+    assert list(t["scenario"]) == ["baseline", "secondary_sanctions", "baseline-2"]
+    assert t.loc[2, "china_stays_diff"] == 0.0
+    assert (t.loc[2, "china_stays_diff_low"], t.loc[2, "china_stays_diff_high"]) == (0.0, 0.0)
+    assert t.loc[2, "china_stays"] == t.loc[0, "china_stays"]
+    again = compare_folder(compare_dir)
+    pd.testing.assert_frame_equal(again, t, check_dtype=False)
+    report = (compare_dir / "report.md").read_text()
+    assert "difference vs baseline" in report and "compare_pstays.png" in report
+
+
+def test_compare_charts_have_dots_whiskers_bands_and_labels(compare_dir):
+    t = compare_folder(compare_dir)
+    manifest = {"runs": 300, "seed": 1, "git": "abc", "versions": {"axis-sim": "0"}}
+    fig = pstays_figure(t, manifest, threshold=2, horizon=12)
+    left, right = fig.axes[:2]
+    assert sum(isinstance(c, ErrorbarContainer) for c in left.containers) == 3
+    assert sum(isinstance(c, ErrorbarContainer) for c in right.containers) == 2   # no CI for the reference
+    assert [x.get_text() for x in left.get_yticklabels()] == ["baseline", "secondary_sanctions", "baseline-2"]
+    assert "probability" in left.get_xlabel() and "difference" in right.get_xlabel()
+    assert "Which scenario keeps China aligned" in fig._suptitle.get_text()
+    assert any("git abc" in x.get_text() for x in fig.texts)
+    fig2 = rung_figure(load_members(compare_dir), manifest)
+    ax = fig2.axes[0]
+    bands = [c for c in ax.collections if isinstance(c, PolyCollection)]
+    assert len(bands) == 3
+    labels = ax.get_legend_handles_labels()[1]
+    assert "baseline: 25-75% band" in labels and "secondary_sanctions: median" in labels
+    assert [x.get_text() for x in ax.get_yticklabels()] == list(RUNG_NAMES)
+    assert len(fig2.axes[1].get_lines()) == 3
+    assert fig2.axes[1].get_xlabel().startswith("months")
+
+
+def test_compare_needs_two_scenarios_and_bad_input_exits_2(tmp_path, capsys):
+    assert main(["compare", str(BASELINE), "--out", str(tmp_path / "a")]) == 2
+    assert "at least two" in capsys.readouterr().err
+    assert main(["compare", str(BASELINE), str(tmp_path / "missing.yaml"), "--out", str(tmp_path / "b")]) == 2
+    assert "file not found" in capsys.readouterr().err
+    assert not (tmp_path / "b").exists()

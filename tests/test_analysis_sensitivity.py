@@ -1,0 +1,122 @@
+"""sensitivity: the SALib wiring (design from the sweep machinery -> points in design order ->
+indices) recovers known indices, and the command runs through the sweep store."""
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+from matplotlib.container import BarContainer
+
+from simulator.analysis.sensitivity import AnalysisError, ranking, sensitivity_table
+from simulator.charts.sensitivity_charts import sensitivity_figure
+from simulator.cli.main import main
+from simulator.experiment.designs import ParamRange, build_design
+
+from .conftest import BASELINE
+
+PI = np.pi
+# Ishigami (a=7, b=0.1) on [-pi, pi]^3: analytic first- and total-order Sobol' indices.
+ISHIGAMI_S1 = [0.3139, 0.4424, 0.0]
+ISHIGAMI_ST = [0.5576, 0.4424, 0.2437]
+
+
+def ishigami(x):
+    return np.sin(x[:, 0]) + 7 * np.sin(x[:, 1]) ** 2 + 0.1 * x[:, 2] ** 4 * np.sin(x[:, 0])
+
+
+def _points(design, values):
+    """A points.parquet-like table: point, the swept parameters, the outcome column."""
+    pts = design.points.copy()
+    pts.insert(0, "point", np.arange(len(design)))
+    pts["p_stays"] = values
+    return pts
+
+
+def test_sobol_recovers_the_ishigami_indices():
+    params = [ParamRange(f"x.x{i}", -PI, PI) for i in (1, 2, 3)]
+    design = build_design(params, "sobol", samples=2048, seed=11)
+    x = design.points[design.paths].to_numpy()
+    table, notes = sensitivity_table(design, _points(design, ishigami(x)), seed=1)
+    assert notes == []
+    t = table.set_index("parameter")
+    for i, name in enumerate(design.paths):
+        assert t.loc[name, "S1"] == pytest.approx(ISHIGAMI_S1[i], abs=0.06)
+        assert t.loc[name, "ST"] == pytest.approx(ISHIGAMI_ST[i], abs=0.06)
+        assert 0 < t.loc[name, "ST_conf"] < 0.1
+    assert list(ranking(table)["parameter"]) == ["x.x1", "x.x2", "x.x3"]
+
+
+def test_morris_recovers_the_effects_of_a_linear_function():
+    params = [ParamRange("x.a", 0, 1), ParamRange("x.b", 10, 20), ParamRange("x.c", -1, 1)]
+    design = build_design(params, "morris", samples=20, seed=3)
+    x = design.points[design.paths].to_numpy()
+    y = 2.0 * x[:, 0] + 0.0 * x[:, 1] + 5.0 * x[:, 2]       # effect per full range: 2, 0, 10
+    t = sensitivity_table(design, _points(design, y))[0].set_index("parameter")
+    assert t["mu_star"].to_numpy() == pytest.approx([2.0, 0.0, 10.0], abs=1e-9)
+    assert t["sigma"].to_numpy() == pytest.approx([0.0, 0.0, 0.0], abs=1e-9)
+
+
+def test_missing_results_and_constant_outputs():
+    params = [ParamRange("x.a", 0, 1), ParamRange("x.b", 0, 1)]
+    design = build_design(params, "sobol", samples=8, seed=1)
+    y = design.points["x.a"].to_numpy().copy()
+    pts = _points(design, y)
+    pts["p_weapons_ever"] = 0.0
+    table, notes = sensitivity_table(design, pts)
+    assert set(table["output"]) == {"p_stays"} and "no variance" in notes[0]
+    y[3] = np.nan
+    with pytest.raises(AnalysisError, match="no result"):
+        sensitivity_table(design, _points(design, y))
+    with pytest.raises(AnalysisError, match="rows"):
+        sensitivity_table(design, _points(design, design.points["x.a"].to_numpy())[:-1])
+
+
+def test_sensitivity_chart_has_bars_with_whiskers_and_labels():
+    params = [ParamRange(f"x.x{i}", -PI, PI) for i in (1, 2, 3)]
+    design = build_design(params, "sobol", samples=256, seed=2)
+    table, _ = sensitivity_table(design, _points(design, ishigami(design.points[design.paths].to_numpy())))
+    fig = sensitivity_figure(table, {"scenario": "ishigami", "runs": 1, "seed": 2})
+    ax = fig.axes[0]
+    bars = [c for c in ax.containers if isinstance(c, BarContainer)]
+    assert len(bars) == 2 and all(len(b.patches) == 3 for b in bars)
+    assert len(ax.collections) >= 2                                  # the whiskers (95% CIs)
+    labels = ax.get_legend_handles_labels()[1]
+    assert any("first order" in x for x in labels) and any("total order" in x for x in labels)
+    assert "95% CI" in ax.get_xlabel()
+    assert "Which assumptions decide" in fig._suptitle.get_text()
+
+
+def test_sensitivity_command_runs_through_the_sweep_store_and_resumes(tmp_path, capsys):
+    out = tmp_path / "sens"
+    args = ["sensitivity", str(BASELINE), "--param", "decision.weights.sanction_cost=4:12",
+            "--param", "policies.secondary_sanctions.credibility=0.2:1", "--method", "morris",
+            "--samples", "4", "--runs", "60", "--out", str(out), "--quiet", "--set", "horizon_months=12"]
+    assert main(args) == 0, capsys.readouterr().err
+    printed = capsys.readouterr().out
+    assert "mu*" in printed and "decision.weights.sanction_cost" in printed
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert manifest["kind"] == "sweep" and manifest["points"] == 12          # 4 x (2 + 1)
+    points = pd.read_parquet(out / "points.parquet")
+    assert len(points) == 12 and points["runs"].eq(60).all()
+    table = pd.read_parquet(out / "sensitivity.parquet")
+    assert set(table["parameter"]) == {"decision.weights.sanction_cost",
+                                       "policies.secondary_sanctions.credibility"}
+    for name in ("sensitivity.png", "sensitivity.svg", "sensitivity.json", "report.md", "report.html"):
+        assert (out / name).exists(), name
+    assert "Sensitivity" in (out / "report.md").read_text()
+    before = table.copy()
+    assert main([*args, "--resume"]) == 0                  # nothing left to run: same indices
+    pd.testing.assert_frame_equal(pd.read_parquet(out / "sensitivity.parquet"), before)
+    assert main(["plot", str(out)]) == 0
+
+
+def test_sensitivity_bad_input_exits_2(tmp_path, capsys):
+    base = ["sensitivity", str(BASELINE), "--out", str(tmp_path / "s"), "--quiet"]
+    assert main(base) == 2
+    assert "--param" in capsys.readouterr().err
+    assert main([*base, "--param", "decision.weights.nope=0:1"]) == 2
+    assert "unknown parameter" in capsys.readouterr().err
+    assert main([*base, "--param", "decision.weights.tie=1:1"]) == 2
+    assert "LOW < HIGH" in capsys.readouterr().err
+    assert not (tmp_path / "s").exists()
