@@ -34,7 +34,7 @@ MAX_WORDS = 30
 #: sweeping it is a scenario question (see scenarios/secondary_sanctions.yaml).
 FIXED_WITHOUT_RANGE = {"policies.secondary_sanctions.redline_rung"}
 #: State attributes the schema defaults to 0 and the baseline leaves unset for some states.
-SCHEMA_DEFAULTS = {"prestige_stake", "gulf_oil_dependency", "decoupling_rate"}
+SCHEMA_DEFAULTS = {"prestige_stake", "gulf_oil_dependency", "decoupling_rate", "ambition"}
 #: Which article each author name refers to (file name prefix in the seeds folder).
 ARTICLES = {"Schuman": "000_", "Hadley": "003_"}
 

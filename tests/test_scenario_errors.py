@@ -55,6 +55,8 @@ CASES = [
      "  - {month: 36, path: theatres.coupling, set: 0.5}\n", 4, "events[0].month", "horizon"),
     ("event unknown path", "name: x\nextends: BASELINE\nevents:\n"
      "  - {month: 3, path: theatres.copling, set: 0.5}\n", 4, "events[0].path", "did you mean 'theatres.coupling'"),
+    ("missing name", "extends: BASELINE\nruns: 10\n", 1, "name", "every scenario file names itself"),
+    ("bad start", "name: x\nextends: BASELINE\nstart: someday\n", 3, "start", "should match pattern"),
     ("event two ops", "name: x\nextends: BASELINE\nevents:\n"
      "  - {month: 3, path: theatres.coupling, set: 0.5, add: 0.1}\n", 4, "events[0]", "exactly one"),
 ]
@@ -102,6 +104,11 @@ def test_missing_file(capsys, tmp_path):
 def test_bad_override(capsys, override, fragment):
     code, err = validate(capsys, BASELINE, "--set", override)
     assert code == 2 and fragment in err, err
+
+
+def test_plain_text_stays_text_and_exponents_are_numbers(write_yaml):
+    r = load_scenario(write_yaml("name: nan\nextends: BASELINE\ntheatres:\n  coupling: 3e-1\n"))
+    assert r.name == "nan" and r.params["theatres.coupling"].value == 0.3
 
 
 def test_override_fixes_a_parameter():

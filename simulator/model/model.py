@@ -167,7 +167,8 @@ class AxisModel(mesa.Model):
     def _context(self) -> dict:
         p = self.p
         scale = p["decision.failure_scale"]
-        failure = {j: th.perceived_failure(self.momentum[j], scale) for j in self.momentum}
+        failure = {j: th.perceived_failure(self.momentum[j] - p.get(f"states.{j}.ambition", self.zero), scale)
+                   for j in self.momentum}
         failure_axis = (failure["russia"] + failure["iran"] + failure["north_korea"]) / 3.0
         failure["china"] = failure_axis
         cohesion = p["policies.allied_cohesion.initial"]
@@ -269,6 +270,8 @@ class AxisModel(mesa.Model):
         lo, hi, integer = self.resolved.bounds.get(ev.path, (-np.inf, np.inf, False))
         new = np.clip(new, lo, hi)
         self.p[ev.path] = np.rint(new) if integer else new
+        if ev.path == "theatres.ukraine.momentum":
+            self.momentum["russia"] = self.p[ev.path].copy()
         if ev.path.startswith("decision.weights."):
             setattr(self.weights, ev.path.rsplit(".", 1)[1], self.p[ev.path])
         if ev.path.startswith("decision.") and (ev.path.endswith("_curvature") or

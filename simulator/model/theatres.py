@@ -33,6 +33,11 @@ def ema(previous, value, rate):
     return previous + rate * (value - previous)
 
 
-def perceived_failure(momentum, scale):
-    """0.5 for a frozen line; toward 1 when a partner is being pushed back."""
+def perceived_failure(shortfall, scale):
+    """0.5 when a partner moves as fast as its aims require; toward 1 as it falls short.
+
+    ``shortfall`` is the partner's smoothed momentum minus its ambition (the momentum it
+    needs): for Russia a frozen line already reads as failing (Hadley, M26).
+    """
+    momentum = shortfall
     return sigmoid(-momentum / scale)

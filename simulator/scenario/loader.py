@@ -148,6 +148,8 @@ def _load_chain(file: Path, chain: list[Path]) -> tuple[dict, Origins]:
     data, origins = load_yaml(file)
     if not isinstance(data, dict):
         raise ScenarioError(str(file), 1, "", "a scenario file must be a mapping of keys")
+    if "name" not in data:
+        raise ScenarioError(str(file), 1, "name", "required key is missing (every scenario file names itself)")
     parent_ref = data.get("extends")
     if parent_ref is None:
         return data, origins

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import math
 from functools import partial
-from typing import Annotated, Any, Literal, Optional
+from typing import Annotated, Any, Literal, Optional, Union
 
 from pydantic import (AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field,
                       field_validator, model_validator)
@@ -72,7 +72,7 @@ def _bounded(lo: float, hi: float, integer: bool, p: ParamSpec) -> ParamSpec:
 
 def Num(lo: float = -math.inf, hi: float = math.inf, *, integer: bool = False, doc: str = ""):
     """A parameter type bounded to [lo, hi]."""
-    return Annotated[ParamSpec, BeforeValidator(_number_or_spec),
+    return Annotated[ParamSpec, BeforeValidator(_number_or_spec, json_schema_input_type=Union[float, ParamSpec]),
                      AfterValidator(partial(_bounded, lo, hi, integer)),
                      Field(description=doc)]
 
@@ -88,6 +88,8 @@ class StateSpec(Strict):
     sanction_exposure: Share
     capability: Share
     hostility: Share = Field(description="hostility to the US-led order (the axis' common aim)")
+    ambition: Num(-0.1, 0.1) = Field(
+        default=0.0, description="monthly momentum it needs to be seen as succeeding (below: failing)")
     prestige_stake: Share = Field(default=0.0, description="how much of its standing rides on its partners' success")
     gulf_oil_dependency: Share = Field(default=0.0, description="share of crude imports through Hormuz")
     energy_imports: dict[StateId, Share] = Field(default_factory=dict,
@@ -243,7 +245,7 @@ class Scenario(Strict):
     name: str
     description: str = ""
     extends: Optional[str] = None
-    start: str = Field("2024-11", description="calendar month of month 0")
+    start: str = Field("2024-11", pattern=r"^\d{4}-(0[1-9]|1[0-2])$", description="calendar month of month 0 (YYYY-MM)")
     horizon_months: int = Field(36, ge=1, le=600)
     runs: int = Field(2000, ge=1, le=10_000_000)
     seed: int = Field(20241105, ge=0, le=2**63 - 1)

@@ -8,6 +8,7 @@ gets an origin ``(file, line)`` so later validation errors can point at it.
 from __future__ import annotations
 
 import math
+import re
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +17,7 @@ import yaml
 from .errors import ScenarioError
 
 Origins = dict[tuple, tuple[str, int]]
+_NUMBER = re.compile(r"^[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$")
 
 _PLAIN_TAGS = {
     "tag:yaml.org,2002:str",
@@ -102,12 +104,9 @@ def _convert(node, path, name, origins, loader, active):
             items.append(_convert(item, path + (i,), name, origins, loader, active))
         return items
     value = loader.construct_object(node, deep=True)
-    if isinstance(value, str) and node.style is None:
-        # YAML 1.1 reads 1e-3 as a string; treat plain numeric-looking text as a number.
-        try:
-            value = float(value)
-        except ValueError:
-            pass
+    if isinstance(value, str) and node.style is None and _NUMBER.match(value):
+        # YAML 1.1 reads 1e-3 (no dot) as a string; plain text shaped like a number is one.
+        value = float(value)
     if isinstance(value, float) and not math.isfinite(value):
         raise ScenarioError(name, line, path_str(path), f"value must be a finite number, got {value}")
     return value
