@@ -54,7 +54,7 @@ def test_grid_integer_parameter_gets_whole_distinct_levels():
 ])
 def test_sampled_design_point_counts(design, samples, d, expected):
     paths = [INTENSITY, CREDIBILITY, "policies.secondary_sanctions.broad_intensity",
-             "policies.allied_cohesion.initial"][:d]
+             "policies.allied_cohesion.level"][:d]
     params = [p(x, 0.1, 0.9) for x in paths]
     out = build_design(params, design, samples, seed=1)
     assert len(out) == expected == expected_points(design, params, samples)

@@ -132,7 +132,7 @@ class AxisModel(mesa.Model):
             "front": lambda m: float(m.p["theatres.ukraine.front"].mean()),
             "escalation": lambda m: float(m.p["theatres.middle_east.escalation"].mean()),
             "tension": lambda m: float(m.p["theatres.korea.tension"].mean()),
-            "allied_cohesion": lambda m: float(m.p["policies.allied_cohesion.initial"].mean()),
+            "allied_cohesion": lambda m: float(m.p["policies.allied_cohesion.level"].mean()),
         }) if collect else None
         if self.datacollector is not None:
             self.datacollector.collect(self)
@@ -171,7 +171,7 @@ class AxisModel(mesa.Model):
                    for j in self.momentum}
         failure_axis = (failure["russia"] + failure["iran"] + failure["north_korea"]) / 3.0
         failure["china"] = failure_axis
-        cohesion = p["policies.allied_cohesion.initial"]
+        cohesion = p["policies.allied_cohesion.level"]
         ss = "policies.secondary_sanctions."
         i_eff = np.clip(p[ss + "intensity"] * (1.0 + p[ss + "joint_boost"] * (cohesion - self._cohesion0())),
                         0.0, 1.0)
@@ -192,7 +192,7 @@ class AxisModel(mesa.Model):
         }
 
     def _cohesion0(self) -> np.ndarray:
-        return self.drawn["policies.allied_cohesion.initial"]
+        return self.drawn["policies.allied_cohesion.level"]
 
     def link_inputs(self, agent: StateAgent, partner: str) -> rules.LinkInputs:
         ctx, p, i = self.ctx, self.p, agent.state_id
@@ -333,7 +333,7 @@ class AxisModel(mesa.Model):
         target_a = np.clip(self._cohesion0() + p["policies.allied_cohesion.response"]
                            * ((escalation_axis - self._escalation0)
                               + 0.5 * (self.commit("south_korea", "ukraine") - self._sk0)), 0.0, 1.0)
-        p["policies.allied_cohesion.initial"] = th.ema(p["policies.allied_cohesion.initial"], target_a,
+        p["policies.allied_cohesion.level"] = th.ema(p["policies.allied_cohesion.level"], target_a,
                                                        p["decision.cohesion_rate"])
 
         # Western enforcement: broad sanctions after `lag` months at or above the redline.
@@ -430,7 +430,7 @@ class Recorder:
                                                m.p["theatres.middle_east.hormuz_threshold"],
                                                m.p["theatres.middle_east.disruption_width"]),
             "tension": m.p["theatres.korea.tension"],
-            "allied_cohesion": m.p["policies.allied_cohesion.initial"],
+            "allied_cohesion": m.p["policies.allied_cohesion.level"],
             "axis_cohesion": m.cohesion_index(),
             "sanction_intensity": m.ctx["intensity_china"], "china_cost": m.cost,
         }

@@ -162,7 +162,7 @@ class UkraineSupport(Strict):
 
 
 class AlliedCohesion(Strict):
-    initial: Share = Field(description="cohesion of the US, European and Asian allies at month 0")
+    level: Share = Field(description="cohesion of the US, European and Asian allies (month-0 value; evolves)")
     response: Num(0, 3) = Field(description="how strongly allies close ranks as the axis escalates")
 
 
