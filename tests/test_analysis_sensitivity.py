@@ -105,6 +105,14 @@ def test_sensitivity_command_runs_through_the_sweep_store_and_resumes(tmp_path, 
     for name in ("sensitivity.png", "sensitivity.svg", "sensitivity.json", "report.md", "report.html"):
         assert (out / name).exists(), name
     assert "Sensitivity" in (out / "report.md").read_text()
+    assert main(["discover", str(out), "--target", "china_stays == 0"]) == 2      # per-run column
+    assert "p_stays < 0.5" in capsys.readouterr().err
+    threshold = float(points["p_stays"].median())
+    if points["p_stays"].nunique() > 1:
+        assert main(["discover", str(out), "--target", f"p_stays < {threshold}"]) == 0
+        found = json.loads((out / "discovery.json").read_text())
+        assert found["source"] == "points" and found["rows"] == 12
+        assert set(found["parameters_searched"]) <= set(table["parameter"])
     before = table.copy()
     assert main([*args, "--resume"]) == 0                  # nothing left to run: same indices
     pd.testing.assert_frame_equal(pd.read_parquet(out / "sensitivity.parquet"), before)

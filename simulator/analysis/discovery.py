@@ -36,7 +36,8 @@ def evaluate_target(frame: pd.DataFrame, target: str) -> np.ndarray:
     if _FORBIDDEN.search(text):
         raise AnalysisError(f"--target {target!r}: only comparisons of outcome columns are allowed "
                             f"(no '@', '__' or function calls)")
-    columns = ", ".join(str(c) for c in frame.columns)
+    names = [str(c) for c in frame.columns]
+    columns = ", ".join(names[:16]) + (f", ... ({len(names)} in all)" if len(names) > 16 else "")
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
@@ -241,7 +242,7 @@ def discover(x: pd.DataFrame, y, *, target: str = "", max_boxes: int = 2, min_co
 def _split_columns(frame: pd.DataFrame, manifest: dict, kind: str) -> tuple[list[str], list[str]]:
     params = None
     if kind == "sweep":
-        listed = manifest.get("parameters") or manifest.get("params")
+        listed = (manifest.get("design") or {}).get("params") or manifest.get("params")
         if isinstance(listed, dict):
             listed = list(listed)
         if isinstance(listed, list):
@@ -265,11 +266,19 @@ def discover_folder(folder: str | Path, target: str, **kwargs) -> Discovery:
     elif kind == "sweep":
         require(folder, "points.parquet")
         frame, source = read_parquet(folder / "points.parquet"), "points"
+        if "runs" in frame:
+            frame = frame[frame["runs"] > 0].reset_index(drop=True)     # points without results
     else:
         raise AnalysisError(f"{folder}: discover needs a run or sweep folder (this is a {kind!r} folder; "
                             f"for a compare folder, pass one of its scenario sub-folders)")
     params, outcomes = _split_columns(frame, manifest, kind)
     if not params:
         raise AnalysisError(f"{folder}: no parameter columns to search (was the run --fixed?)")
-    y = evaluate_target(frame[outcomes], target)
+    try:
+        y = evaluate_target(frame[outcomes], target)
+    except AnalysisError as exc:
+        if kind == "sweep" and "unknown column" in str(exc):
+            raise AnalysisError(f"{exc} (a sweep has one row per design point: use its probabilities, "
+                                f"e.g. 'p_stays < 0.5')") from None
+        raise
     return discover(frame[params], y, target=target, source=source, **kwargs)

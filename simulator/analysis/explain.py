@@ -58,6 +58,7 @@ class Explanation:
     push: pd.Series               # term -> value at `new` minus value at `old`
     start: str | None = None
     text: list[str] = field(default_factory=list)
+    shares: np.ndarray | None = None      # share of runs at each rung in `month`
 
     @property
     def net(self) -> float:
@@ -106,6 +107,18 @@ def median_rungs(bands: pd.DataFrame) -> pd.Series:
     return s.round().astype(int).rename("median_rung")
 
 
+def rung_shares(bands: pd.DataFrame, month: int) -> np.ndarray | None:
+    """Share of all runs at each rung of China's support to Russia in ``month``."""
+    b = bands[bands["month"] == month]
+    out = []
+    for k in range(N_RUNGS):
+        s = b[b["series"] == f"share_russia_rung{k}"]["mean"]
+        if s.empty:
+            return None
+        out.append(float(s.iloc[0]))
+    return np.array(out)
+
+
 def rung_changes(median: pd.Series) -> list[tuple[int, int, int]]:
     out = []
     values = median.sort_index()
@@ -145,7 +158,7 @@ def explain(terms: pd.DataFrame, bands: pd.DataFrame, month: int | None = None,
         old = now - 1 if now > 0 else now + 1
     push = term_push(terms, month_, old, new)
     ex = Explanation(held=held, median=median, changes=changes, month=int(month_), old=int(old),
-                     new=int(new), kind=kind, push=push, start=start)
+                     new=int(new), kind=kind, push=push, start=start, shares=rung_shares(bands, month_))
     ex.text = summary_text(ex)
     return ex
 
@@ -170,6 +183,10 @@ def summary_text(ex: Explanation, top: int = 3) -> list[str]:
         lines.append(f"Pulling {away}: " + "; ".join(f"{TERM_WORDS[k]} ({v:+.3f})" for k, v in cons) + ".")
     lines.append(f"Net utility difference '{new}' minus '{old}': {ex.net:+.3f} (mean over runs; "
                  f"the terms add up to it).")
+    if ex.shares is not None:
+        below, above = float(ex.shares[:ex.new].sum()), float(ex.shares[ex.new + 1:].sum())
+        lines.append(f"In month {ex.month}, {below:.0%} of runs are below '{new}' and {above:.0%} above it "
+                     f"(the median hides them; the terms are means over all runs).")
     if ex.changes and ex.kind == "change" and len(ex.changes) > 1:
         more = ", ".join(f"month {m}: {a}->{b}" for m, a, b in ex.changes[1:6])
         lines.append(f"Later changes of the median rung: {more} (use --month to explain one).")

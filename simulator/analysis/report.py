@@ -215,7 +215,8 @@ def _parameter_section(doc: Doc, folder: Path, resolved: dict):
     for path, score in params:
         value, rng, source = _source_of(resolved, path)
         rows.append([path, f"{score:+.3f}", value, rng, source])
-    doc.table(["parameter", "score", "value", "range", "source"], rows)
+    header = ("total-order index" if "Sobol" in method else "mu*" if "Morris" in method else "correlation")
+    doc.table(["parameter", header, "value", "range", "source"], rows)
 
 
 def _charts(doc: Doc, folder: Path, prefix: str = ""):
@@ -242,7 +243,7 @@ def _explain_section(doc: Doc, folder: Path):
         except AnalysisError:
             data = None
     if data:
-        doc.h(2, "Why China moved")
+        doc.h(2, "Why China moved (or holds)")
         for line in data.get("text", []):
             doc.p(line)
 

@@ -64,7 +64,7 @@ def network_figure(links: pd.DataFrame, summary: dict, manifest: dict, months: l
         nx.draw_networkx_nodes(g, POSITIONS, ax=ax, node_size=1900, node_color="#F2F2F2",
                                edgecolors="#333333", linewidths=1.2)
         nx.draw_networkx_labels(g, POSITIONS, labels={n: NAMES[n].replace(" ", "\n") for n in g.nodes},
-                                ax=ax, font_size=8)
+                                ax=ax, font_size=9)
         nx.draw_networkx_edges(g, POSITIONS, ax=ax, edgelist=[(u, v) for u, v, _ in edges],
                                width=[_width(d["commitment"]) for _, _, d in edges],
                                edge_color=[_rung_colour(d["rung"]) for _, _, d in edges],
@@ -73,7 +73,7 @@ def network_figure(links: pd.DataFrame, summary: dict, manifest: dict, months: l
         for u, v, d in edges:
             (x1, y1), (x2, y2) = POSITIONS[u], POSITIONS[v]
             mx, my = (x1 + x2) / 2 + 0.5 * RAD * (y2 - y1), (y1 + y2) / 2 - 0.5 * RAD * (x2 - x1)
-            ax.text(mx, my, f"{d['rung']:.1f}", fontsize=7, ha="center", va="center",
+            ax.text(mx, my, f"{d['rung']:.1f}", fontsize=8, ha="center", va="center",
                     bbox={"boxstyle": "round,pad=0.15", "fc": "white", "ec": "none", "alpha": 0.85})
         ax.set_title(f"month {month} ({month_label(start, month)})", fontsize=9)
         ax.set_xlim(-0.35, 1.35)
