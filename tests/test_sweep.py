@@ -1,6 +1,7 @@
 """``run.py sweep``: executors give identical results, a killed sweep resumes bit for bit,
 failing points are recorded while the rest complete, bad input exits 2."""
 
+import gc
 import json
 import math
 import os
@@ -18,7 +19,7 @@ from simulator.analysis.summary import wilson
 from simulator.analysis.sweep_points import points_table
 from simulator.cli.main import main
 from simulator.experiment.designs import ParamRange
-from simulator.experiment.sweep import SweepSpec, plan_sweep, resolve_point, run_sweep
+from simulator.experiment.sweep import SweepSpec, execute, plan_sweep, resolve_point, run_sweep
 from simulator.model.model import AxisModel
 from simulator.scenario import load_scenario
 
@@ -53,13 +54,19 @@ def same_bytes(a, b):
 
 @pytest.mark.slow
 def test_points_identical_for_one_and_two_workers_and_dask(tmp_path):
-    outs = {name: tmp_path / name for name in ("w1", "w2", "dask")}
+    from dask.distributed import LocalCluster
+
+    outs = {name: tmp_path / name for name in ("w1", "w2", "dask", "scheduler")}
     assert sweep(outs["w1"], *grid_args(), "--workers", 1, *QUIET) == 0
     assert sweep(outs["w2"], *grid_args(), "--workers", 2, *QUIET) == 0
     assert sweep(outs["dask"], *grid_args(), "--workers", 2, "--dask", *QUIET) == 0   # LocalCluster, 127.0.0.1
+    with LocalCluster(n_workers=1, threads_per_worker=2, processes=True, host="127.0.0.1",
+                      dashboard_address=None) as cluster:                          # an existing scheduler
+        assert cluster.scheduler_address.startswith("tcp://127.0.0.1:")
+        assert sweep(outs["scheduler"], *grid_args(), f"--dask={cluster.scheduler_address}", *QUIET) == 0
     ref = pd.read_parquet(outs["w1"] / "points.parquet")
     assert len(ref) == 6 and (ref["runs"] == 150).all() and ref["complete"].all()
-    for name in ("w2", "dask"):
+    for name in ("w2", "dask", "scheduler"):
         assert same_bytes(outs["w1"] / "points.parquet", outs[name] / "points.parquet"), name
         assert task_files(outs[name]) == task_files(outs["w1"])
         for f in task_files(outs["w1"]):
@@ -67,6 +74,7 @@ def test_points_identical_for_one_and_two_workers_and_dask(tmp_path):
                                           pd.read_parquet(outs[name] / "tasks" / f), check_exact=True)
     manifests = [json.loads((o / "manifest.json").read_text())["executor"] for o in outs.values()]
     assert manifests[0] == "in-process" and "2 workers" in manifests[1] and "LocalCluster" in manifests[2]
+    assert manifests[3] == f"dask scheduler {cluster.scheduler_address}"
 
 
 def test_task_order_does_not_change_results(tmp_path):
@@ -115,6 +123,22 @@ def test_points_match_the_replicates_they_summarise(tmp_path):
     # tasks stream aggregates: one row per task file, never per-replicate data
     for f in task_files(tmp_path / "s"):
         assert len(pd.read_parquet(tmp_path / "s" / "tasks" / f)) == 1
+
+
+def test_tasks_do_not_keep_models_alive():
+    """A worker runs thousands of tasks: none may keep its model (mesa 3.3 would, through
+    Agent._ids), or memory grows with the number of runs."""
+    resolved = load_scenario(BASELINE, ["horizon_months=2"])
+    plan = plan_sweep(resolved, SweepSpec(params=[ParamRange(INTENSITY, 0, 1, 10)], runs=20, seed=1, block=10))
+
+    def alive():
+        gc.collect()
+        return sum(isinstance(o, AxisModel) for o in gc.get_objects())
+
+    before = alive()
+    for task in plan.tasks:
+        assert execute(plan.context(), task).error is None
+    assert len(plan.tasks) == 20 and alive() == before
 
 
 # ----------------------------------------------------------------------------- resume

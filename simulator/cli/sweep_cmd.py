@@ -8,6 +8,7 @@ from pathlib import Path
 from ..analysis.sweep_points import describe_response, points_table
 from ..charts.sweep_charts import draw_sweep
 from ..experiment.designs import DESIGNS, parse_param
+from ..experiment.executors import ExecutorUnavailable
 from ..experiment.store import write_parquet
 from ..experiment.sweep import DEFAULT_BLOCK, SweepSpec, plan_sweep, run_sweep
 from ..experiment.sweep_store import StoreCorrupt, SweepMismatch
@@ -140,7 +141,7 @@ def cmd_sweep(args) -> int:
                                progress=bar.update, on_failure=on_failure)
         except SweepMismatch as exc:
             raise UsageError(str(exc)) from None
-        except StoreCorrupt as exc:
+        except (StoreCorrupt, ExecutorUnavailable) as exc:
             print(f"error: {exc}", file=sys.stderr)
             return 1
     points = points_table(result)
@@ -172,7 +173,7 @@ def cmd_sweep(args) -> int:
         shown = ", ".join(map(str, bad_points[:10])) + (" ..." if len(bad_points) > 10 else "")
         print(f"{len(result.failures)} of {len(plan.tasks)} tasks failed (points {shown}); first error: "
               f"{result.failures[0]['error']}", file=sys.stderr)
-        print(f"details in {out / 'failures.jsonl'}; fix the cause and run the same command with --resume "
-              f"to retry them", file=sys.stderr)
+        print(f"details in {out / 'failures.jsonl'}; the same command with --resume retries them "
+              f"(a point the scenario rejects fails again)", file=sys.stderr)
         return 1
     return 0

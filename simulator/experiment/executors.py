@@ -22,6 +22,10 @@ from .sweep import SweepContext, Task, TaskOutcome, execute
 LOCAL_DASK = "local"
 
 
+class ExecutorUnavailable(Exception):
+    """The executor cannot start (e.g. no Dask scheduler at the given address)."""
+
+
 def make_executor(workers: int = 1, dask: str | bool | None = None):
     if workers < 1:
         raise ValueError("workers must be at least 1")
@@ -151,7 +155,11 @@ class DaskExecutor:
                                         silence_logs=logging.ERROR)
             self.client = Client(self.cluster)
         else:
-            self.client = Client(self.address, timeout="20s")
+            try:
+                self.client = Client(self.address, timeout="15s")
+            except (OSError, TimeoutError, ValueError) as exc:
+                raise ExecutorUnavailable(f"cannot connect to the Dask scheduler at {self.address}: "
+                                          f"{exc}") from None
         return self
 
     def __exit__(self, *exc):

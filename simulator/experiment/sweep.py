@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import copy
 import os
+import threading
 import time
 import traceback
 from collections import OrderedDict
@@ -21,6 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
+import mesa
 import numpy as np
 import pandas as pd
 
@@ -154,6 +156,7 @@ def plan_sweep(resolved: Resolved, spec: SweepSpec, overrides: list[str] | None 
 
 _POINT_CACHE: OrderedDict = OrderedDict()
 _POINT_CACHE_SIZE = 16
+_POINT_LOCK = threading.Lock()      # Dask workers may run several threads
 
 
 def resolve_point(ctx: SweepContext, values) -> Resolved:
@@ -164,10 +167,11 @@ def resolve_point(ctx: SweepContext, values) -> Resolved:
     point is not a valid scenario (e.g. dependency shares that sum above 1).
     """
     key = (ctx.key, tuple(values))
-    hit = _POINT_CACHE.get(key)
-    if hit is not None:
-        _POINT_CACHE.move_to_end(key)
-        return hit
+    with _POINT_LOCK:
+        hit = _POINT_CACHE.get(key)
+        if hit is not None:
+            _POINT_CACHE.move_to_end(key)
+            return hit
     data = copy.deepcopy(ctx.data)
     origins: dict = {}
     for i, (path, value) in enumerate(values, start=1):
@@ -177,9 +181,10 @@ def resolve_point(ctx: SweepContext, values) -> Resolved:
     resolved.params = _loader.flatten_params(scenario)
     resolved.bounds = _loader.param_bounds(scenario)
     _loader._check_events(resolved)
-    _POINT_CACHE[key] = resolved
-    while len(_POINT_CACHE) > _POINT_CACHE_SIZE:
-        _POINT_CACHE.popitem(last=False)
+    with _POINT_LOCK:
+        _POINT_CACHE[key] = resolved
+        while len(_POINT_CACHE) > _POINT_CACHE_SIZE:
+            _POINT_CACHE.popitem(last=False)
     return resolved
 
 
@@ -192,8 +197,11 @@ def run_task(ctx: SweepContext, task: Task) -> pd.DataFrame:
         raise PointRejected(f"the scenario rejects this point ({point}): {exc.path}: {exc.message}") from None
     model = AxisModel(resolved, replicates=task.replicates, seed=task.seed, fixed=ctx.fixed,
                       series_limit=0, collect=False)
-    model.run()
-    out = model.outcomes()
+    try:
+        model.run()
+        out = model.outcomes()
+    finally:
+        _release(model)
     row: dict = {"point": task.point, "block": task.block, "start": task.start,
                  "replicates": task.replicates, "seed": task.seed}
     drop = out["first_drop_month"].astype(np.int64)
@@ -211,6 +219,15 @@ def run_task(ctx: SweepContext, task: Task) -> pd.DataFrame:
         row[f"{name}_mean"] = mean
         row[f"{name}_m2"] = float(np.square(v - mean).sum())
     return pd.DataFrame([row], columns=list(TASK_COLUMNS))
+
+
+def _release(model) -> None:
+    """Let the model be freed: mesa <= 3.3 keeps every model it has seen alive in the
+    class attribute ``Agent._ids`` (mesa issue #3179), so a worker that runs thousands of
+    tasks would otherwise grow by the size of every model it ran."""
+    ids = getattr(mesa.Agent, "_ids", None)
+    if isinstance(ids, dict):
+        ids.pop(model, None)
 
 
 class PointRejected(Exception):
