@@ -12,7 +12,7 @@ from ..analysis.compare import compare_folder, load_members
 from ..analysis.inputs import read_manifest
 from ..model.decisions import N_RUNGS
 from ..scenario.schema import RUNG_NAMES
-from .style import OKABE_ITO, add_footer, footer_text, rung_axis, save
+from .style import add_footer, footer_text, rung_axis, save
 
 #: Scenario colours: Okabe-Ito without yellow (too light on white), then repeated.
 SCENARIO_COLOURS = ["#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#000000"]

@@ -267,17 +267,10 @@ def _plot_extras(folder: Path) -> list[Path]:
 
 
 def _plot_sweep(folder: Path) -> list[Path]:
-    try:
-        from ..charts import sweep_charts
-    except ModuleNotFoundError as exc:
-        if exc.name != f"{__package__.rsplit('.', 1)[0]}.charts.sweep_charts":
-            raise
-        info("note: sweep charts are not available in this version (simulator/charts/sweep_charts.py)")
-        return []
-    draw = getattr(sweep_charts, "draw_sweep", None)
-    if draw is None:
-        raise UsageError("simulator/charts/sweep_charts.py has no draw_sweep(folder)")
-    return list(draw(folder) or [])
+    from ..charts.sweep_charts import draw_sweep
+    if not (folder / "points.parquet").exists():
+        raise UsageError(f"{folder}: the sweep has no points.parquet yet (finish it with --resume)")
+    return list(draw_sweep(folder) or [])
 
 
 def _draw_discovery_from_file(folder: Path) -> list[Path]:
