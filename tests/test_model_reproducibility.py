@@ -120,3 +120,28 @@ def test_two_processes_equal_one(baseline):
     pd.testing.assert_frame_equal(one.outcomes, two.outcomes)
     for name in one.series:
         np.testing.assert_array_equal(one.series[name], two.series[name])
+
+
+def test_models_are_freed_after_an_ensemble(baseline):
+    import gc
+    import weakref
+
+    import mesa
+    from simulator.experiment import ensemble as ens_module
+
+    refs = []
+    original = ens_module.AxisModel
+
+    class Tracked(original):
+        def __init__(self, *a, **k):
+            super().__init__(*a, **k)
+            refs.append(weakref.ref(self))
+
+    ens_module.AxisModel = Tracked
+    try:
+        run_ensemble(baseline, runs=300, seed=1, batch=100)
+    finally:
+        ens_module.AxisModel = original
+    gc.collect()
+    assert len(refs) == 3 and all(r() is None for r in refs)
+    assert not any(isinstance(m, Tracked) for m in getattr(mesa.Agent, "_ids", {}))

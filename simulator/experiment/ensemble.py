@@ -53,6 +53,7 @@ def _run_batch(resolved: Resolved, n: int, seed: int, fixed: bool, offset: int, 
     columns = {"replicate": np.arange(offset, offset + n), **model.outcomes()}
     columns.update({path: model.drawn[path] for path in drawn_paths})
     rec = model.recorder
+    model.release()
     series = {name: rec.series[name] for name in SERIES} if keep else None
     return (pd.DataFrame(columns), series, rec.rung_counts, rec.term_sums, rec.term_held_sums,
             (rec.links, rec.link_sums))

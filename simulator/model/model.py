@@ -259,6 +259,13 @@ class AxisModel(mesa.Model):
             self.step()
         return self
 
+    def release(self) -> None:
+        """Let this model be garbage-collected once the caller drops it: mesa <= 3.3 keeps
+        every model it has seen in the class attribute ``Agent._ids`` (mesa issue #3179)."""
+        ids = getattr(mesa.Agent, "_ids", None)
+        if isinstance(ids, dict):
+            ids.pop(self, None)
+
     def _apply_event(self, ev) -> None:
         arr = self.p[ev.path]
         if ev.set is not None:
