@@ -6,6 +6,7 @@ import json
 import math
 import os
 import random
+import shlex
 import signal
 import subprocess
 import sys
@@ -331,7 +332,13 @@ def test_store_layout_manifest_and_charts(tmp_path):
     assert m["kind"] == "sweep" and len(m["scenario_hash"]) == 16 and m["resolved"]["name"] == "baseline"
     assert m["resolved"]["horizon_months"] == 12 and m["overrides"] == ["horizon_months=12"]
     assert {"numpy", "SALib", "dask", "mesa", "axis-sim"} <= set(m["versions"])
-    assert "sweep" in m["command"] and m["git"] and m["seed"] == 20241105
+    assert m["command"] == m["reproduce"] == (f"run.py sweep {shlex.quote(str(BASELINE))} --set horizon_months=12 --param "
+                                              f"{INTENSITY}=0.0:1.0:4 --design grid --runs 60 --seed 20241105 "
+                                              f"--block 4096")
+    assert m["git"] and m["seed"] == 20241105
+    again = tmp_path / "again"                                   # the recorded command reproduces the sweep
+    assert main(shlex.split(m["reproduce"])[1:] + ["--out", str(again), *QUIET]) == 0
+    assert same_bytes(one / "points.parquet", again / "points.parquet")
     assert m["design"]["points"] == 4 and m["design"]["params"][0]["path"] == INTENSITY
     points = pd.read_parquet(one / "points.parquet")
     for col in ("p_stays", "p_stays_ci95_low", "p_stays_ci95_high", "p_weapons", "p_weapons_ci95_low",

@@ -7,6 +7,7 @@ from pathlib import Path
 
 from ..analysis.sweep_points import describe_response, points_table
 from ..charts.sweep_charts import draw_sweep
+from ..experiment import provenance
 from ..experiment.designs import DESIGNS, parse_param
 from ..experiment.executors import ExecutorUnavailable
 from ..experiment.store import write_parquet
@@ -113,6 +114,14 @@ def build_spec(args, resolved) -> tuple[SweepSpec, int, str | None]:
     return spec, int(workers), dask
 
 
+def _command_line(plan) -> str:
+    """The command as typed (``run.py sweep ...``), or, when called from Python with an
+    argument list, the equivalent command line."""
+    if sys.argv[1:2] == ["sweep"]:
+        return provenance.command_line()
+    return plan.command()
+
+
 def cmd_sweep(args) -> int:
     for value, name, minimum in ((args.runs, "--runs", 1), (args.samples, "--samples", 1),
                                  (args.workers, "--workers", 1), (args.block, "--block", 1),
@@ -138,7 +147,7 @@ def cmd_sweep(args) -> int:
     with progress_bar(plan.total_runs, f"sweep {resolved.name}", args.quiet) as bar:
         try:
             result = run_sweep(plan, out, workers=workers, dask=dask, resume=args.resume, force=args.force,
-                               progress=bar.update, on_failure=on_failure)
+                               progress=bar.update, on_failure=on_failure, command=_command_line(plan))
         except SweepMismatch as exc:
             raise UsageError(str(exc)) from None
         except (StoreCorrupt, ExecutorUnavailable) as exc:

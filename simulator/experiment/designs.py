@@ -55,7 +55,7 @@ class ParamRange:
 
     def text(self) -> str:
         tail = f":{self.levels}" if self.levels is not None else ""
-        return f"{self.path}={self.low:g}:{self.high:g}{tail}"
+        return f"{self.path}={self.low!r}:{self.high!r}{tail}"
 
 
 @dataclass

@@ -108,6 +108,20 @@ class SweepPlan:
         return SweepContext(data=self.resolved.data, file=self.resolved.file, key=self.scenario_hash,
                             fixed=self.spec.fixed)
 
+    def command(self) -> str:
+        """A command line that reproduces this sweep (any executor gives the same results)."""
+        s = self.spec
+        parts = ["run.py", "sweep", _quote(self.resolved.file)]
+        parts += [f"--set {_quote(o)}" for o in self.overrides]
+        parts += [f"--param {_quote(p.text())}" for p in s.params]
+        parts += [f"--design {s.design}"]
+        if s.design != "grid":
+            parts += [f"--samples {self.design.samples}"]
+        parts += [f"--runs {s.runs}", f"--seed {s.seed}", f"--block {s.block}"]
+        if s.fixed:
+            parts += ["--fixed"]
+        return " ".join(parts)
+
     def fingerprint(self) -> dict:
         """Everything the results depend on; ``--resume`` requires all of it to match."""
         s = self.spec
@@ -115,6 +129,11 @@ class SweepPlan:
                 "params": [p.to_dict() for p in s.params], "points": self.points,
                 "design_digest": self.design.digest(), "runs": s.runs, "block": s.block, "seed": s.seed,
                 "fixed": s.fixed, "model_version": __version__}
+
+
+def _quote(text: str) -> str:
+    import shlex
+    return shlex.quote(str(text))
 
 
 def task_name(point: int, block: int) -> str:

@@ -54,7 +54,8 @@ def manifest_for(plan: SweepPlan, command: str | None, executor: str) -> dict:
         "tasks": len(plan.tasks), "total_runs": plan.total_runs,
         "sweep": plan.fingerprint(), "design": design, "overrides": list(plan.overrides),
         "resolved": r.data,
-        "command": command or provenance.command_line(), "time": provenance.now(),
+        "command": command or provenance.command_line(), "reproduce": plan.command(),
+        "time": provenance.now(),
         "git": provenance.git_hash(), "versions": provenance.versions(), "executor": executor,
         "history": [],
     }
