@@ -185,9 +185,14 @@ def test_resume_runs_only_missing_tasks(tmp_path, capsys):
         (out / "tasks" / name).unlink()
     (out / "tasks" / ".p0000000-b00000.parquet.abc.tmp").write_bytes(b"half-written")
     kept = {n: (out / "tasks" / n).stat().st_mtime_ns for n in names[1::2]}
+    manifest = json.loads((out / "manifest.json").read_text())
+    manifest["git"] = "0123456789ab"                       # as if the code had changed since
+    (out / "manifest.json").write_text(json.dumps(manifest))
     capsys.readouterr()
     assert sweep(out, *grid_args(), "--resume", "--no-charts") == 0
-    text = capsys.readouterr().out
+    captured = capsys.readouterr()
+    text = captured.out
+    assert "note: the stored tasks were computed at git 0123456789ab" in captured.err
     assert f"{len(names[::2])} tasks run" in text and f"{len(kept)} already done" in text
     assert {n: (out / "tasks" / n).stat().st_mtime_ns for n in kept} == kept   # not recomputed
     assert (out / "points.parquet").read_bytes() == reference

@@ -153,6 +153,8 @@ def cmd_sweep(args) -> int:
         except (StoreCorrupt, ExecutorUnavailable) as exc:
             print(f"error: {exc}", file=sys.stderr)
             return 1
+    for note in result.notes:
+        info(f"note: {note}", args.quiet)
     points = points_table(result)
     write_parquet(out / "points.parquet", points)
     if not args.no_charts:

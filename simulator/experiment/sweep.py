@@ -332,6 +332,7 @@ class SweepResult:
     skipped: int = 0                       # tasks already finished (resume)
     seconds: float = 0.0
     executor: str = ""
+    notes: list[str] = field(default_factory=list)   # e.g. code versions changed since the sweep began
 
     @property
     def complete(self) -> np.ndarray:
@@ -380,4 +381,4 @@ def run_sweep(plan: SweepPlan, out: str | Path, *, workers: int = 1, dask: str |
     failures = store.failures()
     return SweepResult(plan=plan, out=Path(out), combined=combined, failures=failures,
                        executed=len(todo), skipped=skipped, seconds=time.perf_counter() - t0,
-                       executor=executor.describe())
+                       executor=executor.describe(), notes=list(store.notes))
