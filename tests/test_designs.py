@@ -36,7 +36,9 @@ def test_grid_is_the_product_of_levels():
 
 def test_grid_default_levels_is_five():
     d = build_design([p(INTENSITY, 0, 1)], "grid")
-    assert len(d) == 5
+    assert len(d) == 5 and not d.notes
+    assert len(build_design([p(INTENSITY, 0, 1)], "grid", samples=40)) == 5   # samples: sampled designs only
+    assert "--samples" in build_design([p(INTENSITY, 0, 1)], "grid", samples=40).notes[0]
 
 
 def test_grid_integer_parameter_gets_whole_distinct_levels():

@@ -34,7 +34,7 @@ def add_parser(sub) -> None:
     import argparse
     p = sub.add_parser("sweep", help="sweep parameters over a design (grid, lhs, sobol, morris)",
                        description="Run SCENARIO at every point of an experiment design (R replicates a "
-                                   "point) and write P(stays) with its 95%% CI per point, charts and a "
+                                   "point) and write P(stays) with its 95% CI per point, charts and a "
                                    "resumable results store.",
                        epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("scenario", metavar="SCENARIO", help="scenario YAML file (its sweep: block gives defaults)")

@@ -190,6 +190,9 @@ def build_design(params: list[ParamRange], design: str = "grid", samples: int | 
                     notes.append(f"{p.path}: whole-number parameter; {n} levels over "
                                  f"{p.low:g}..{p.high:g} give {len(levels)} distinct values")
             axes.append(levels)
+        if samples is not None:
+            notes.append(f"--samples ({samples}) is used by lhs, sobol and morris; the grid uses N levels "
+                         f"per parameter (PATH=LOW:HIGH:N)")
         mesh = np.meshgrid(*axes, indexing="ij")
         values = np.column_stack([m.ravel() for m in mesh])
         formula = (f"{len(values)} levels" if len(axes) == 1 else
