@@ -15,7 +15,6 @@ from __future__ import annotations
 import importlib.util
 import re
 from functools import lru_cache
-from pathlib import Path
 
 import pytest
 import yaml

@@ -59,7 +59,7 @@ STALE_ANALYSES = ("explain.json", "explain_terms.*", "explain_waterfall.*", "dis
                   "discovery.parquet", "discovery.png", "discovery.svg")
 
 def finish_run_folder(out: Path, ens, charts: bool = True) -> None:
-    """What every run folder gets besides the lead's outputs: the alignment-network data
+    """What every run folder gets besides its summary, tables and charts: the alignment-network data
     (links.parquet), its chart, and report.md/html.  Called from run_cmd.write_run_folder."""
     out = Path(out)
     for stale in STALE_ANALYSES:           # from an earlier run in this folder (--force): no longer true

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 from ..analysis.summary import bands, summarize, terms_table
@@ -102,6 +101,6 @@ def cmd_run(args) -> int:
         rows.append(summary_row(summary))
         info(f"wrote {out}", args.quiet)
     print(table(HEADERS, rows))
-    print(f"\nP(stays) = P(China's rung to Russia >= threshold at the horizon); front = Russia's progress "
-          f"(0-1); China cost = cumulative cost index.", file=sys.stdout)
+    print("\nP(stays) = P(China's rung to Russia >= threshold at the horizon); front = Russia's progress "
+          "(0-1); China cost = cumulative cost index.")
     return 0

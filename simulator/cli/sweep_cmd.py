@@ -5,6 +5,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
+from ..analysis.report import write_report
 from ..analysis.sweep_points import describe_response, points_table
 from ..charts.sweep_charts import draw_sweep
 from ..experiment import provenance
@@ -159,6 +160,7 @@ def cmd_sweep(args) -> int:
     write_parquet(out / "points.parquet", points)
     if not args.no_charts:
         draw_sweep(out)
+    write_report(out)
 
     print(f"{plan.points} points x {spec.runs} runs ({spec.design}: {plan.design.formula}); "
           f"{result.executed} tasks run on {result.executor}, {result.skipped} already done; "

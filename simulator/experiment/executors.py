@@ -11,12 +11,12 @@ from __future__ import annotations
 
 import concurrent.futures as cf
 import logging
-import multiprocessing
 import signal
 import traceback
 import uuid
 from typing import Iterable, Iterator
 
+from .processes import process_context
 from .sweep import SweepContext, Task, TaskOutcome, execute
 
 LOCAL_DASK = "local"
@@ -98,12 +98,7 @@ class ProcessExecutor:
         return False
 
     def _context(self):
-        methods = multiprocessing.get_all_start_methods()
-        if "forkserver" in methods:
-            mp = multiprocessing.get_context("forkserver")
-            mp.set_forkserver_preload(["simulator.experiment.sweep"])
-            return mp
-        return multiprocessing.get_context("spawn")
+        return process_context("simulator.experiment.sweep")
 
     def map(self, ctx: SweepContext, tasks: Iterable[Task], window: int | None = None) -> Iterator[TaskOutcome]:
         self._pool = cf.ProcessPoolExecutor(max_workers=self.workers, mp_context=self._context(),

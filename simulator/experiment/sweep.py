@@ -12,7 +12,6 @@ whether or not the sweep was interrupted and resumed.
 
 from __future__ import annotations
 
-import copy
 import os
 import threading
 import time
@@ -22,15 +21,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
-import mesa
 import numpy as np
 import pandas as pd
 
 from .. import __version__
 from ..model.decisions import N_RUNGS
 from ..model.model import AxisModel
-from ..scenario import Resolved, ScenarioError
-from ..scenario import loader as _loader
+from ..scenario import Resolved, ScenarioError, resolve_data
 from .designs import Design, ParamRange, build_design
 
 DEFAULT_BLOCK = 4096     # replicates per task (a multiple of the model's random-stream chunk)
@@ -191,15 +188,7 @@ def resolve_point(ctx: SweepContext, values) -> Resolved:
         if hit is not None:
             _POINT_CACHE.move_to_end(key)
             return hit
-    data = copy.deepcopy(ctx.data)
-    origins: dict = {}
-    for i, (path, value) in enumerate(values, start=1):
-        _loader._apply_override(data, origins, path, float(value), i, ctx.file)
-    scenario = _loader._validate(data, origins, ctx.file)
-    resolved = Resolved(scenario=scenario, data=data, origins=origins, file=ctx.file)
-    resolved.params = _loader.flatten_params(scenario)
-    resolved.bounds = _loader.param_bounds(scenario)
-    _loader._check_events(resolved)
+    resolved = resolve_data(ctx.data, list(values), ctx.file)
     with _POINT_LOCK:
         _POINT_CACHE[key] = resolved
         while len(_POINT_CACHE) > _POINT_CACHE_SIZE:
@@ -220,7 +209,7 @@ def run_task(ctx: SweepContext, task: Task) -> pd.DataFrame:
         model.run()
         out = model.outcomes()
     finally:
-        _release(model)
+        model.release()
     row: dict = {"point": task.point, "block": task.block, "start": task.start,
                  "replicates": task.replicates, "seed": task.seed}
     drop = out["first_drop_month"].astype(np.int64)
@@ -238,15 +227,6 @@ def run_task(ctx: SweepContext, task: Task) -> pd.DataFrame:
         row[f"{name}_mean"] = mean
         row[f"{name}_m2"] = float(np.square(v - mean).sum())
     return pd.DataFrame([row], columns=list(TASK_COLUMNS))
-
-
-def _release(model) -> None:
-    """Let the model be freed: mesa <= 3.3 keeps every model it has seen alive in the
-    class attribute ``Agent._ids`` (mesa issue #3179), so a worker that runs thousands of
-    tasks would otherwise grow by the size of every model it ran."""
-    ids = getattr(mesa.Agent, "_ids", None)
-    if isinstance(ids, dict):
-        ids.pop(model, None)
 
 
 class PointRejected(Exception):

@@ -54,9 +54,21 @@ class Resolved:
 def load_scenario(file: str | Path, overrides: list[str] | None = None) -> Resolved:
     file = str(file)
     data, origins = _load_chain(Path(file), [])
-    for i, item in enumerate(overrides or [], start=1):
-        path, value = parse_override(item, i)
-        _apply_override(data, origins, path, value, i, file)
+    values = [parse_override(item, i) for i, item in enumerate(overrides or [], start=1)]
+    return resolve_data(data, values, file, origins)
+
+
+def resolve_data(data: dict, values: list[tuple[str, float]], file: str,
+                 origins: Origins | None = None) -> Resolved:
+    """Validate plain scenario data (already merged with its ``extends`` chain) after setting
+    ``values`` ((path, value) pairs, as ``--set`` does).  ``data`` is not modified.
+
+    Workers use it to rebuild a design point's scenario without the YAML files.
+    """
+    data = copy.deepcopy(data)
+    origins = dict(origins or {})
+    for i, (path, value) in enumerate(values, start=1):
+        _apply_override(data, origins, path, float(value), i, file)
     scenario = _validate(data, origins, file)
     resolved = Resolved(scenario=scenario, data=data, origins=origins, file=file)
     resolved.params = flatten_params(scenario)
