@@ -124,4 +124,4 @@ def test_bad_flag_exit_2():
 
 def test_zero_runs_refused(capsys):
     assert main(["run", str(BASELINE), "--runs", "0", "--quiet"]) == 2
-    assert "--runs must be at least 1" in capsys.readouterr().err
+    assert "--runs must be at least 1, got 0" in capsys.readouterr().err

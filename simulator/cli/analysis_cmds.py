@@ -23,7 +23,7 @@ from ..experiment import provenance
 from ..experiment.ensemble import run_ensemble
 from ..experiment.store import prepare_dir, write_json, write_parquet
 from ..scenario import load_scenario
-from .common import UsageError, info, progress_bar, table
+from .common import UsageError, at_least, info, progress_bar, table
 
 
 def _usage(func):
@@ -35,11 +35,6 @@ def _usage(func):
         except AnalysisError as exc:
             raise UsageError(str(exc)) from None
     return wrapper
-
-
-def _at_least(value, name, low=1):
-    if value is not None and value < low:
-        raise UsageError(f"{name} must be at least {low}")
 
 
 def _months(text: str | None) -> list[int] | None:
@@ -166,8 +161,8 @@ def _safe(label: str) -> str:
 @_usage
 def cmd_compare(args) -> int:
     from .run_cmd import write_run_folder
-    _at_least(args.runs, "--runs")
-    _at_least(args.seed, "--seed", 0)
+    at_least(args.runs, "--runs")
+    at_least(args.seed, "--seed", 0)
     if len(args.scenarios) < 2:
         raise UsageError("compare needs at least two scenarios")
     resolved = [load_scenario(path, args.set) for path in args.scenarios]     # validate all first
@@ -312,8 +307,8 @@ def cmd_explain(args) -> int:
 def cmd_discover(args) -> int:
     from ..analysis.discovery import discover_folder
     from ..charts.discovery_charts import draw_discovery
-    _at_least(args.boxes, "--boxes")
-    _at_least(args.max_params, "--max-params")
+    at_least(args.boxes, "--boxes")
+    at_least(args.max_params, "--max-params")
     if not 0.0 <= args.min_coverage <= 1.0:
         raise UsageError("--min-coverage must be between 0 and 1")
     if not 0.0 < args.max_qp <= 1.0:
@@ -348,13 +343,12 @@ def cmd_discover(args) -> int:
 def cmd_sensitivity(args) -> int:
     """Sobol' or Morris indices through the sweep machinery (parallel, resumable, on Dask)."""
     from ..analysis.sensitivity import sensitivity_table, text_lines
-    from ..analysis.sweep_points import points_table
     from ..experiment.designs import DEFAULT_SAMPLES, parse_param
-    from ..experiment.sweep import DEFAULT_BLOCK, SweepSpec, plan_sweep, run_sweep
-    from ..experiment.sweep_store import StoreCorrupt, SweepMismatch
+    from ..experiment.sweep import DEFAULT_BLOCK, SweepSpec, plan_sweep
+    from .sweep_cmd import _dask_target, run_plan
     for value, name, low in ((args.runs, "--runs", 1), (args.samples, "--samples", 1),
                              (args.workers, "--workers", 1), (args.block, "--block", 1), (args.seed, "--seed", 0)):
-        _at_least(value, name, low)
+        at_least(value, name, low)
     if args.resume and args.force:
         raise UsageError("--resume and --force contradict each other (continue, or start again?)")
     if not args.param:
@@ -377,23 +371,11 @@ def cmd_sensitivity(args) -> int:
         plan = plan_sweep(resolved, spec, overrides=args.set)
     except ValueError as exc:
         raise UsageError(str(exc)) from None
-    for note in plan.design.notes:
-        info(f"note: {note}", args.quiet)
     out = Path(args.out) if args.out else Path("results") / "sensitivity" / resolved.name
-    info(f"sensitivity of {resolved.name} ({args.method}): {plan.points} points ({plan.design.formula}) x "
-         f"{spec.runs} runs = {plan.total_runs} runs -> {out}", args.quiet)
-    dask = _dask_target(args.dask)
-    with progress_bar(plan.total_runs, f"sensitivity {resolved.name}", args.quiet) as bar:
-        try:
-            result = run_sweep(plan, out, workers=int(args.workers or 1), dask=dask, resume=args.resume,
-                               force=args.force, progress=bar.update)
-        except SweepMismatch as exc:
-            raise UsageError(str(exc)) from None
-        except StoreCorrupt as exc:
-            print(f"error: {exc}", file=sys.stderr)
-            return 1
-    points = points_table(result)
-    write_parquet(out / "points.parquet", points)
+    ran = run_plan(plan, out, args, "sensitivity", int(args.workers or 1), _dask_target(args.dask))
+    if ran is None:
+        return 1
+    result, points = ran
     if result.failures:
         print(f"{len(result.failures)} of {len(plan.tasks)} tasks failed; first error: "
               f"{result.failures[0]['error']}; details in {out / 'failures.jsonl'}; fix the cause and run "
@@ -428,14 +410,3 @@ def cmd_sensitivity(args) -> int:
         print(line)
     info(f"wrote {out}", args.quiet)
     return 0
-
-
-def _dask_target(value):
-    if value in (None, False):
-        return None
-    if value is True or value == "local":
-        return "local"
-    text = str(value)
-    if ":" not in text:
-        raise UsageError(f"--dask: {text!r} is not a scheduler address (expected e.g. tcp://host:8786)")
-    return text

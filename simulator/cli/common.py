@@ -3,13 +3,18 @@
 from __future__ import annotations
 
 import sys
-from contextlib import contextmanager
 
 EXIT_OK, EXIT_INTERNAL, EXIT_BAD_INPUT = 0, 1, 2
 
 
 class UsageError(Exception):
     """Bad command-line input that argparse cannot see (reported with exit status 2)."""
+
+
+def at_least(value, name: str, minimum: int = 1) -> None:
+    """Refuse a count below ``minimum`` (exit 2); None means "not given"."""
+    if value is not None and value < minimum:
+        raise UsageError(f"{name} must be at least {minimum}, got {value}")
 
 
 def progress_bar(total: int, desc: str, quiet: bool):
@@ -38,6 +43,3 @@ def info(msg: str, quiet: bool = False) -> None:
         print(msg, file=sys.stderr)
 
 
-@contextmanager
-def nothing():
-    yield

@@ -10,7 +10,7 @@ from ..experiment import provenance
 from ..experiment.ensemble import run_ensemble
 from ..experiment.store import prepare_dir, write_json, write_parquet, write_yaml
 from ..scenario import load_scenario
-from .common import UsageError, fmt_p, info, progress_bar, table
+from .common import at_least, fmt_p, info, progress_bar, table
 
 
 def add_parser(sub) -> None:
@@ -33,10 +33,8 @@ def add_parser(sub) -> None:
 
 
 def check_counts(runs: int | None, seed: int | None) -> None:
-    if runs is not None and runs < 1:
-        raise UsageError("--runs must be at least 1")
-    if seed is not None and seed < 0:
-        raise UsageError("--seed must be >= 0")
+    at_least(runs, "--runs")
+    at_least(seed, "--seed", 0)
 
 
 def output_dirs(args, resolved) -> list[Path]:
@@ -84,8 +82,7 @@ HEADERS = ["scenario", "runs", "P(stays) [95% CI]", "P(weapons) [95% CI]", "medi
 
 def cmd_run(args) -> int:
     check_counts(args.runs, args.seed)
-    if args.workers < 1:
-        raise UsageError("--workers must be at least 1")
+    at_least(args.workers, "--workers")
     resolved = [load_scenario(path, args.set) for path in args.scenarios]   # validate all first
     outs = output_dirs(args, resolved)
     for out in outs:                                                          # refuse before computing

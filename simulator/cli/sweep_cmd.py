@@ -16,7 +16,7 @@ from ..experiment.sweep import DEFAULT_BLOCK, SweepSpec, plan_sweep, run_sweep
 from ..experiment.sweep_store import StoreCorrupt, SweepMismatch
 from ..scenario import load_scenario
 from ..scenario.schema import Sweep
-from .common import UsageError, info, progress_bar, table
+from .common import UsageError, at_least, info, progress_bar, table
 
 EPILOG = """\
 examples:
@@ -62,11 +62,6 @@ def add_parser(sub) -> None:
     p.add_argument("--quiet", action="store_true", help="no progress bar or messages on stderr")
     p.add_argument("--no-charts", action="store_true", help="skip the PNG/SVG charts")
     p.set_defaults(func=cmd_sweep)
-
-
-def _check_int(value, name: str, minimum: int) -> None:
-    if value is not None and value < minimum:
-        raise UsageError(f"{name} must be at least {minimum}, got {value}")
 
 
 def _dask_target(value):
@@ -123,11 +118,42 @@ def _command_line(plan) -> str:
     return plan.command()
 
 
+def run_plan(plan, out: Path, args, kind: str, workers: int, dask, command: str | None = None):
+    """Run a planned sweep into ``out`` with a progress bar and write points.parquet.
+
+    Shared by ``sweep`` and ``sensitivity``.  Returns (result, points), or None when the store
+    or the executor cannot be used (the message is printed; the caller exits 1).
+    """
+    name = plan.resolved.name
+    for note in plan.design.notes:
+        info(f"note: {note}", args.quiet)
+    info(f"{kind} {name}: {plan.spec.design} design, {plan.points} points ({plan.design.formula}) x "
+         f"{plan.spec.runs} runs = {plan.total_runs} runs in {len(plan.tasks)} tasks -> {out}", args.quiet)
+
+    def on_failure(record):
+        bar.write(f"task {record['task']} failed: {record['error']}", file=sys.stderr)
+
+    with progress_bar(plan.total_runs, f"{kind} {name}", args.quiet) as bar:
+        try:
+            result = run_sweep(plan, out, workers=workers, dask=dask, resume=args.resume, force=args.force,
+                               progress=bar.update, on_failure=on_failure, command=command)
+        except SweepMismatch as exc:
+            raise UsageError(str(exc)) from None
+        except (StoreCorrupt, ExecutorUnavailable) as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            return None
+    for note in result.notes:
+        info(f"note: {note}", args.quiet)
+    points = points_table(result)
+    write_parquet(out / "points.parquet", points)
+    return result, points
+
+
 def cmd_sweep(args) -> int:
     for value, name, minimum in ((args.runs, "--runs", 1), (args.samples, "--samples", 1),
                                  (args.workers, "--workers", 1), (args.block, "--block", 1),
                                  (args.seed, "--seed", 0)):
-        _check_int(value, name, minimum)
+        at_least(value, name, minimum)
     if args.resume and args.force:
         raise UsageError("--resume and --force contradict each other (continue, or start again?)")
     resolved = load_scenario(args.scenario, args.set)
@@ -136,28 +162,11 @@ def cmd_sweep(args) -> int:
         plan = plan_sweep(resolved, spec, overrides=args.set)
     except ValueError as exc:
         raise UsageError(str(exc)) from None
-    for note in plan.design.notes:
-        info(f"note: {note}", args.quiet)
     out = Path(args.out) if args.out else Path("results") / "sweeps" / resolved.name
-    info(f"sweep {resolved.name}: {spec.design} design, {plan.points} points ({plan.design.formula}) x "
-         f"{spec.runs} runs = {plan.total_runs} runs in {len(plan.tasks)} tasks -> {out}", args.quiet)
-
-    def on_failure(record):
-        bar.write(f"task {record['task']} failed: {record['error']}", file=sys.stderr)
-
-    with progress_bar(plan.total_runs, f"sweep {resolved.name}", args.quiet) as bar:
-        try:
-            result = run_sweep(plan, out, workers=workers, dask=dask, resume=args.resume, force=args.force,
-                               progress=bar.update, on_failure=on_failure, command=_command_line(plan))
-        except SweepMismatch as exc:
-            raise UsageError(str(exc)) from None
-        except (StoreCorrupt, ExecutorUnavailable) as exc:
-            print(f"error: {exc}", file=sys.stderr)
-            return 1
-    for note in result.notes:
-        info(f"note: {note}", args.quiet)
-    points = points_table(result)
-    write_parquet(out / "points.parquet", points)
+    ran = run_plan(plan, out, args, "sweep", workers, dask, command=_command_line(plan))
+    if ran is None:
+        return 1
+    result, points = ran
     if not args.no_charts:
         draw_sweep(out)
     write_report(out)
