@@ -125,3 +125,24 @@ def test_bad_flag_exit_2():
 def test_zero_runs_refused(capsys):
     assert main(["run", str(BASELINE), "--runs", "0", "--quiet"]) == 2
     assert "--runs must be at least 1, got 0" in capsys.readouterr().err
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("quiet", [False, True])
+def test_progress_bar_only_on_a_terminal_and_not_with_quiet(tmp_path, quiet):
+    import shlex
+    import shutil
+    import subprocess
+    import sys
+    if shutil.which("script") is None:
+        pytest.skip("needs util-linux `script` to provide a terminal")
+    from .conftest import ROOT
+    cmd = [sys.executable, str(ROOT / "run.py"), "run", str(BASELINE), "--runs", "30000", "--no-charts",
+           "--out", str(tmp_path / "o"), *(["--quiet"] if quiet else [])]
+    # `script` gives the command a terminal (of size 0x0: set a width so the bar has room)
+    on_tty = subprocess.run(["script", "-qec", "stty cols 120 rows 40; " + shlex.join(cmd), "/dev/null"],
+                            capture_output=True, text=True, timeout=300)
+    assert on_tty.returncode == 0
+    assert ("run/s" in on_tty.stdout) is (not quiet)          # tqdm's rate, drawn on the terminal
+    piped = run_cli("run", BASELINE, "--runs", "30000", "--no-charts", "--out", tmp_path / "p")
+    assert piped.returncode == 0 and "run/s" not in piped.stderr   # not a terminal: no bar
