@@ -151,10 +151,3 @@ def test_fast_decide_equals_the_recorded_path():
     assert (fast != slow).mean() < 1e-3        # identical up to floating-point ties
     assert 0.05 < redecide.mean() < 0.95        # both branches exercised
 
-
-def test_wilson_interval_known_values_and_edges():
-    from simulator.analysis.summary import wilson
-    low, high = wilson(50, 100)
-    assert low == pytest.approx(0.4038, abs=1e-4) and high == pytest.approx(0.5962, abs=1e-4)
-    assert wilson(0, 2000)[0] == 0.0 and wilson(0, 2000)[1] == pytest.approx(0.00192, abs=1e-5)
-    assert wilson(2000, 2000)[1] == 1.0 and wilson(2000, 2000)[0] < 1.0
