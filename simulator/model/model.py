@@ -429,25 +429,27 @@ class Recorder:
     def record_state(self, month: int) -> None:
         m, k = self.model, self.limit
         china = m.china
-        values = {
-            "china_rung": china.support["russia"], "china_iran_rung": china.support["iran"],
-            "china_nk_rung": china.support["north_korea"],
-            "front": m.p["theatres.ukraine.front"], "escalation": m.p["theatres.middle_east.escalation"],
-            "disruption": th.hormuz_disruption(m.p["theatres.middle_east.escalation"],
-                                               m.p["theatres.middle_east.hormuz_threshold"],
-                                               m.p["theatres.middle_east.disruption_width"]),
-            "tension": m.p["theatres.korea.tension"],
-            "allied_cohesion": m.p["policies.allied_cohesion.level"],
-            "axis_cohesion": m.cohesion_index(),
-            "sanction_intensity": m.ctx["intensity_china"], "china_cost": m.cost,
-        }
         if self.keep_series:
+            sub = slice(0, k)        # only the first `limit` replicates are kept: compute only those
+            escalation = m.p["theatres.middle_east.escalation"][sub]
+            values = {
+                "china_rung": china.support["russia"][sub], "china_iran_rung": china.support["iran"][sub],
+                "china_nk_rung": china.support["north_korea"][sub],
+                "front": m.p["theatres.ukraine.front"][sub], "escalation": escalation,
+                "disruption": th.hormuz_disruption(escalation, m.p["theatres.middle_east.hormuz_threshold"][sub],
+                                                   m.p["theatres.middle_east.disruption_width"][sub]),
+                "tension": m.p["theatres.korea.tension"][sub],
+                "allied_cohesion": m.p["policies.allied_cohesion.level"][sub],
+                "axis_cohesion": m.cohesion_index()[sub],
+                "sanction_intensity": m.ctx["intensity_china"][sub], "china_cost": m.cost[sub],
+            }
             for name, arr in values.items():
-                self.series[name][month] = arr[:k]
+                self.series[name][month] = arr
         for link, counts in self.rung_counts.items():
             counts[month] = np.bincount(china.support[link], minlength=rules.N_RUNGS)
-        for j, (sid, partner) in enumerate(self.links):
-            self.link_sums[month, j] = m.commit(sid, partner).sum()
+        for j, (sid, partner) in enumerate(self.links):   # summed commitment, from the rung counts
+            rungs = np.bincount(m.by_id[sid].support[partner], minlength=rules.N_RUNGS)
+            self.link_sums[month, j] = rungs @ rules.COMMIT
 
     def record_decision(self, month: int, terms: dict[str, np.ndarray] | None) -> None:
         if terms is None:
