@@ -146,3 +146,33 @@ def test_progress_bar_only_on_a_terminal_and_not_with_quiet(tmp_path, quiet):
     assert ("run/s" in on_tty.stdout) is (not quiet)          # tqdm's rate, drawn on the terminal
     piped = run_cli("run", BASELINE, "--runs", "30000", "--no-charts", "--out", tmp_path / "p")
     assert piped.returncode == 0 and "run/s" not in piped.stderr   # not a terminal: no bar
+
+
+def test_two_scenarios_with_one_name_are_refused_before_running(tmp_path, write_yaml, capsys):
+    twin = write_yaml(f"name: baseline\nextends: {SCENARIOS / 'secondary_sanctions.yaml'}\n", "twin.yaml")
+    code = main(["run", str(BASELINE), str(twin), "--runs", "10", "--out", str(tmp_path / "o"), "--quiet"])
+    assert code == 2 and "share the name 'baseline'" in capsys.readouterr().err
+    assert not (tmp_path / "o").exists()
+
+
+@pytest.mark.parametrize("out,fragment", [("/dev/null/x", "cannot create the folder"), ("", "--out is empty")])
+def test_an_output_folder_that_cannot_be_made_is_bad_input(out, fragment, capsys):
+    code = main(["run", str(BASELINE), "--runs", "10", "--out", out, "--quiet"])
+    err = capsys.readouterr().err.strip()
+    assert code == 2 and fragment in err and "\n" not in err
+
+
+def test_output_files_get_the_usual_permissions(run_dir):
+    import os
+    import stat
+    mask = os.umask(0)
+    os.umask(mask)
+    for name in ("summary.json", "manifest.json", "runs.parquet", "scenario.resolved.yaml", "report.md"):
+        mode = stat.S_IMODE((run_dir / name).stat().st_mode)
+        assert mode == 0o666 & ~mask, (name, oct(mode))
+
+
+def test_argparse_errors_are_one_line():
+    proc = run_cli("run", str(BASELINE), "--runz", "5")
+    assert proc.returncode == 2
+    assert proc.stderr.strip().splitlines() == ["run.py: error: unrecognized arguments: --runz 5 (see run.py --help)"]

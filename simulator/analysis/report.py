@@ -11,13 +11,12 @@ from __future__ import annotations
 
 import html
 import math
-import os
-import tempfile
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
+from ..experiment.store import write_text
 from ..scenario.schema import RUNG_NAMES
 from .inputs import (AnalysisError, folder_kind, is_param_column, param_entry, read_json, read_manifest,
                      read_parquet, read_resolved)
@@ -416,19 +415,6 @@ def write_report(folder: str | Path) -> list[Path]:
     title, doc = builder(folder)
     md, page = doc.markdown(), doc.html(title)
     paths = [folder / "report.md", folder / "report.html"]
-    _write_text(paths[0], md)
-    _write_text(paths[1], page)
+    write_text(paths[0], md)
+    write_text(paths[1], page)
     return paths
-
-
-def _write_text(path: Path, text: str) -> None:
-    """Write atomically: a reader never sees half a report."""
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise

@@ -10,7 +10,7 @@ from ..experiment import provenance
 from ..experiment.ensemble import run_ensemble
 from ..experiment.store import prepare_dir, write_json, write_parquet, write_yaml
 from ..scenario import load_scenario
-from .common import at_least, fmt_p, info, progress_bar, table
+from .common import UsageError, at_least, fmt_p, info, progress_bar, table
 
 
 def add_parser(sub) -> None:
@@ -38,7 +38,9 @@ def check_counts(runs: int | None, seed: int | None) -> None:
 
 
 def output_dirs(args, resolved) -> list[Path]:
-    if args.out:
+    if args.out is not None:
+        if not args.out.strip():
+            raise UsageError("--out is empty")
         base = Path(args.out)
         return [base] if len(resolved) == 1 else [base / r.name for r in resolved]
     return [Path("results") / r.name for r in resolved]
@@ -84,6 +86,12 @@ def cmd_run(args) -> int:
     check_counts(args.runs, args.seed)
     at_least(args.workers, "--workers")
     resolved = [load_scenario(path, args.set) for path in args.scenarios]   # validate all first
+    names = [r.name for r in resolved]
+    clash = sorted({n for n in names if names.count(n) > 1})
+    if clash and not (args.out and len(resolved) == 1):
+        files = ", ".join(r.file for r in resolved if r.name in clash)
+        raise UsageError(f"scenarios share the name {clash[0]!r} ({files}): each needs its own folder; "
+                         f"give them different `name:` values")
     outs = output_dirs(args, resolved)
     for out in outs:                                                          # refuse before computing
         prepare_dir(out, args.force)

@@ -25,7 +25,7 @@ from pathlib import Path
 import pandas as pd
 
 from . import provenance
-from .store import OutputExists, _atomic, read_json, write_json, write_parquet, write_yaml
+from .store import OutputExists, make_dir, read_json, write_json, write_parquet, write_text, write_yaml
 from .sweep import TASK_COLUMNS, SweepPlan, Task, TaskOutcome, task_name
 
 _TASK_FILE = re.compile(r"^p(\d+)-b(\d+)\.parquet$")
@@ -88,7 +88,7 @@ class SweepStore:
                                        f"--force to start it again, or choose another --out")
                 raise OutputExists(f"{out} is not empty; use --force to overwrite or choose another --out")
             cls.clear(out)
-        out.mkdir(parents=True, exist_ok=True)
+        make_dir(out)
         store = cls(out, plan)
         store.tasks_dir.mkdir(exist_ok=True)
         manifest = manifest_for(plan, command, executor)
@@ -185,7 +185,7 @@ class SweepStore:
 
     def write_failures_file(self) -> None:
         text = "".join(json.dumps(r, sort_keys=True) + "\n" for r in self.failures())
-        _atomic(self.out / "failures.jsonl", lambda tmp: Path(tmp).write_text(text, encoding="utf-8"))
+        write_text(self.out / "failures.jsonl", text)
 
     def read_tasks(self) -> pd.DataFrame:
         """All finished task rows, in (point, block) order, checked against the plan."""
