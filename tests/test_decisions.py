@@ -151,3 +151,21 @@ def test_fast_decide_equals_the_recorded_path():
     assert (fast != slow).mean() < 1e-3        # identical up to floating-point ties
     assert 0.05 < redecide.mean() < 0.95        # both branches exercised
 
+
+
+def test_rungs_above_the_cap_are_never_chosen():
+    n = 3000
+    rng = np.random.default_rng(5)
+    x = inputs(n, hostility=1.0, exposure=0.0, cohesion=0.0, current=2)
+    w = weights(n)
+    gain, vis = rules.profiles(np.full(n, 0.5), np.full(n, 1.5))
+    args = (x, w, np.ascontiguousarray(gain.T), np.ascontiguousarray(vis.T),
+            np.minimum(rules.COMMIT[:, None], np.full((1, n), 0.5)), np.zeros(n), np.zeros(n),
+            np.full(n, 0.7), np.full(n, 0.35), np.full(n, 0.08), rng.random(n))
+    free, _, _ = rules.fast_decide(*args)
+    capped, _, _ = rules.fast_decide(*args, top=2)
+    assert (free > 2).mean() > 0.5            # without the cap most replicates go higher ...
+    assert capped.max() == 2                  # ... with it none does
+    slow = rules.logit_choice(rules.cap(rules.total(rules.ladder_terms(x, w, gain, vis)), 2),
+                              np.full(n, 0.08), args[-1])
+    assert slow.max() == 2

@@ -183,3 +183,9 @@ def test_any_value_at_any_path_is_accepted_or_refused_cleanly(value, path):
         _validate(data, {}, "mem.yaml")
     except ScenarioError as exc:
         assert exc.format().startswith("mem.yaml:1: ")
+
+
+def test_initial_support_above_its_cap_is_refused(capsys, write_yaml):
+    file = write_yaml("name: x\nextends: BASELINE\nstates:\n  iran:\n    support: {china: 3}\n")
+    code, err = validate(capsys, file)
+    assert code == 2 and "above its max_support (2)" in err and err.startswith(f"{file}:")

@@ -23,6 +23,7 @@ class StateAgent(mesa.Agent):
         self._next: dict[str, np.ndarray] = {}
         self.last_terms: dict[str, dict[str, np.ndarray]] = {}
         self.recorded = {"russia"} if state_id == "china" else set()   # links whose terms are kept
+        self.top = {p: spec.max_support.get(p, rules.N_RUNGS - 1) for p in partners}
 
     # --- attributes named by the scenario paths states.<id>.* -------------------------
     def _p(self, name: str) -> np.ndarray:
@@ -65,7 +66,7 @@ class StateAgent(mesa.Agent):
             u = m.draw(self.state_id, partner)
             if partner in self.recorded:         # keep every named term (for "why" charts)
                 terms = rules.ladder_terms(x, m.weights, m.gain, m.visibility)
-                intrinsic = rules.total(terms)
+                intrinsic = rules.cap(rules.total(terms), self.top[partner])
                 stock, redecide = rules.update_pressure(
                     self.pressure[partner], rules.regret(intrinsic, x.current),
                     p["decision.pressure_decay"], p["decision.pressure_threshold"])
@@ -76,7 +77,7 @@ class StateAgent(mesa.Agent):
                 choice, stock, redecide = rules.fast_decide(
                     x, m.weights, m.gain_t, m.visibility_t, m.tie_t, p["decision.switching_cost"],
                     self.pressure[partner], p["decision.pressure_decay"], p["decision.pressure_threshold"],
-                    p["decision.temperature"], u)
+                    p["decision.temperature"], u, top=self.top[partner])
             moved = choice != x.current
             self.pressure[partner] = np.where(moved | (redecide > 0), 0.0, stock)
             self._next[partner] = choice

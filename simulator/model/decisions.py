@@ -140,6 +140,14 @@ def total(terms: dict[str, np.ndarray]) -> np.ndarray:
     return out
 
 
+def cap(intrinsic: np.ndarray, top: int) -> np.ndarray:
+    """Make rungs above ``top`` unavailable (utility -inf, so probability 0)."""
+    if top < intrinsic.shape[1] - 1:
+        intrinsic = intrinsic.copy()
+        intrinsic[:, top + 1:] = -np.inf
+    return intrinsic
+
+
 def regret(intrinsic: np.ndarray, current: np.ndarray) -> np.ndarray:
     """How much better the best rung is than the rung held (>= 0)."""
     t = np.ascontiguousarray(intrinsic.T)          # (rungs, R): fast reductions over 5 rows
@@ -189,10 +197,11 @@ def logit_choice(utility: np.ndarray, temperature: np.ndarray, u: np.ndarray) ->
 
 def fast_decide(x: LinkInputs, w: Weights, gain_t: np.ndarray, visibility_t: np.ndarray,
                 tie_t: np.ndarray, switching_cost: np.ndarray, stock: np.ndarray, decay: np.ndarray,
-                threshold: np.ndarray, temperature: np.ndarray, u: np.ndarray):
+                threshold: np.ndarray, temperature: np.ndarray, u: np.ndarray, top: int = N_RUNGS - 1):
     """Choose a rung for every replicate.  Returns (choice, new pressure stock, re-decided).
 
-    ``gain_t``, ``visibility_t``, ``tie_t`` are the (rungs, R) profiles (transposed).
+    ``gain_t``, ``visibility_t``, ``tie_t`` are the (rungs, R) profiles (transposed); rungs
+    above ``top`` are not available.
     """
     d = drivers(x, w)
     linear = d["instability_cost"] + d["prestige_cost"] + d["allies_cost"]
@@ -203,11 +212,12 @@ def fast_decide(x: LinkInputs, w: Weights, gain_t: np.ndarray, visibility_t: np.
     util += expected * d["sanction_cost"]
     util += COMMIT[:, None] * linear
     util += tie_t * d["leader_tie"]
+    util[top + 1:] = -np.inf
     current = x.current.astype(np.intp)
     held = np.take_along_axis(util, current[None, :], axis=0)[0]
     stock, redecide = update_pressure(stock, util.max(axis=0) - held, decay, threshold)
     util += _DISTANCE[:, current] * (-(switching_cost * (1.0 - redecide)))
-    util /= temperature
+    util /= temperature         # rungs above `top` stay at -inf and get probability 0
     util -= util.max(axis=0)
     e = np.exp(util, out=util)
     limit = u * e.sum(axis=0)

@@ -101,6 +101,17 @@ class StateSpec(Strict):
     decoupling_rate: Num(0.0, 0.5) = Field(default=0.0, description="yearly fall of Western dependency")
     support: dict[StateId, Rung] = Field(default_factory=dict,
                                          description="initial support rung to each partner (month 0 only)")
+    max_support: dict[StateId, Rung] = Field(
+        default_factory=dict, description="highest rung it can give a partner (what the partner can use); "
+                                          "default 4")
+
+    @model_validator(mode="after")
+    def _support_within_max(self):
+        for partner, top in self.max_support.items():
+            if self.support.get(partner, 0) > top:
+                raise ValueError(f"initial support to {partner} ({self.support[partner]}) is above its "
+                                 f"max_support ({top})")
+        return self
 
     @field_validator("dependency")
     @classmethod
