@@ -145,3 +145,23 @@ def test_models_are_freed_after_an_ensemble(baseline):
     gc.collect()
     assert len(refs) == 3 and all(r() is None for r in refs)
     assert not any(isinstance(m, Tracked) for m in getattr(mesa.Agent, "_ids", {}))
+
+
+def test_an_event_on_momentum_acts_from_its_month(write_yaml):
+    from simulator.model import theatres as th
+    file = write_yaml("name: reversal\nextends: BASELINE\nevents:\n"
+                      "  - {month: 5, path: theatres.ukraine.momentum, set: -0.05}\n")
+    m = AxisModel(load_scenario(file), replicates=200, seed=3)
+    b = AxisModel(load_scenario(BASELINE), replicates=200, seed=3)
+    for _ in range(5):
+        m.step()
+        b.step()
+    np.testing.assert_array_equal(m.momentum["russia"], b.momentum["russia"])   # nothing before month 5
+    m.step()
+    scale = m.p["decision.failure_scale"]
+    assert (m.ctx["failure"]["russia"] > 0.99).all()          # the reversal reads as Russia failing
+    assert th.perceived_failure(-0.05, scale).max() > 0.99
+    short = ["horizon_months=12"]                               # a year on, China has stepped back
+    outcome = run_ensemble(load_scenario(file, short), runs=1000, seed=3).outcomes["china_stays"].mean()
+    base = run_ensemble(load_scenario(BASELINE, short), runs=1000, seed=3).outcomes["china_stays"].mean()
+    assert outcome < base - 0.1
