@@ -118,6 +118,7 @@ def test_parse_param_ok(baseline):
     (f"{LAG}=0:30", "outside the allowed [0, 24]"),
     (f"{LAG}=0.5:3", "whole numbers"),
     (f"{INTENSITY}=0:1:0", "at least 1"),
+    (f"{INTENSITY}=0:1:1", "one level cannot cover 0:1"),
     (f"{INTENSITY}=0:1:x", "whole number"),
     (f"{INTENSITY}=a:b", "must be numbers"),
     (f"{INTENSITY}=0", "LOW:HIGH"),

@@ -170,6 +170,10 @@ def cmd_compare(args) -> int:
     folders = cmp.unique_labels([_safe(x) for x in labels])
     runs = int(args.runs or resolved[0].scenario.runs)
     seed = int(resolved[0].scenario.seed if args.seed is None else args.seed)
+    others = sorted({r.name for r in resolved if r.scenario.seed != seed})
+    if others:
+        info(f"note: every scenario runs with seed {seed} (common random numbers); the file seed of "
+             f"{', '.join(others)} is not used", args.quiet)
     horizons = {r.scenario.horizon_months for r in resolved}
     if len(horizons) > 1:
         info(f"note: the scenarios have different horizons ({', '.join(map(str, sorted(horizons)))} months); "

@@ -131,6 +131,8 @@ def parse_param(text: str, resolved: Resolved, where: tuple[str, int | None] = (
             fail(path, f"N (levels) must be at least 1, got {levels}")
     if low > high:
         fail(path, f"LOW {low:g} is above HIGH {high:g}")
+    if levels == 1 and low != high:
+        fail(path, f"one level cannot cover {low:g}:{high:g}; give N >= 2, or LOW:LOW for a single value")
     lo, hi, integer = resolved.bounds.get(path, (-math.inf, math.inf, False))
     if low < lo or high > hi:
         fail(path, f"{low:g}:{high:g} goes outside the allowed [{lo:g}, {hi:g}]")
