@@ -128,3 +128,15 @@ def test_sensitivity_bad_input_exits_2(tmp_path, capsys):
     assert main([*base, "--param", "decision.weights.tie=1:1"]) == 2
     assert "LOW < HIGH" in capsys.readouterr().err
     assert not (tmp_path / "s").exists()
+
+
+def test_unstable_indices_are_capped_in_words_and_flagged():
+    import pandas as pd
+    from simulator.analysis.sensitivity import text_lines
+    table = pd.DataFrame([{"output": "p_stays", "output_label": "P(China stays)", "parameter": "a",
+                           "S1": 1.26, "S1_conf": 24.7, "ST": 2.8, "ST_conf": 13.1},
+                          {"output": "p_stays", "output_label": "P(China stays)", "parameter": "b",
+                           "S1": -0.3, "S1_conf": 3.0, "ST": 0.2, "ST_conf": 1.0}])
+    lines = text_lines(table)
+    assert "explains 100% of the variance" in lines[0] and "280%" not in lines[0]
+    assert any(line.startswith("Warning: too few samples") for line in lines)

@@ -140,12 +140,18 @@ def text_lines(table: pd.DataFrame, output: str = "p_stays") -> list[str]:
     lines = []
     if "ST" in t and t["ST"].notna().any():
         top = t.iloc[0]
-        lines.append(f"{label}: '{top['parameter']}' matters most: alone it explains {top['S1']:.0%} of the "
-                     f"variance (first order, +/- {top['S1_conf']:.2f}), with its interactions {top['ST']:.0%} "
-                     f"(total order, +/- {top['ST_conf']:.2f}).")
+        share = lambda v: f"{min(max(v, 0.0), 1.0):.0%}"  # noqa: E731 - a share of variance lies in 0-1
+        lines.append(f"{label}: '{top['parameter']}' matters most: alone it explains {share(top['S1'])} of the "
+                     f"variance (first order, +/- {top['S1_conf']:.2f}), with its interactions "
+                     f"{share(top['ST'])} (total order, +/- {top['ST_conf']:.2f}).")
         inter = float(t["ST"].sum() - t["S1"].sum())
         if inter > 0.1:
             lines.append(f"Interactions between the parameters matter (sum of ST minus sum of S1 = {inter:.2f}).")
+        outside = ((t[["S1", "ST"]] < -0.05) | (t[["S1", "ST"]] > 1.05)).to_numpy().any()
+        wide = float(np.nanmax(t[["S1_conf", "ST_conf"]].to_numpy())) > 0.5
+        if outside or wide:
+            lines.append("Warning: too few samples for stable estimates (indices outside 0-1 or confidence "
+                         "intervals wider than 0.5); raise --samples (and --runs) before trusting the ranking.")
     else:
         top = t.iloc[0]
         lines.append(f"{label}: '{top['parameter']}' matters most (Morris mu* = {top['mu_star']:.3f} +/- "

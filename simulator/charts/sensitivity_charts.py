@@ -37,7 +37,12 @@ def _sobol_panel(ax, t: pd.DataFrame, first: bool):
     ax.set_yticklabels([_label(p) for p in t["parameter"]], fontsize=7)
     ax.set_xlabel("share of the outcome's variance (0-1); whiskers: 95% CI", fontsize=8)
     hi = float(np.nanmax((t["ST"] + t["ST_conf"]).to_numpy())) if len(t) else 1.0
-    ax.set_xlim(0, max(0.1, min(1.2, hi * 1.1)))
+    right = max(0.1, min(1.2, hi * 1.1))
+    ax.set_xlim(0, right)
+    for yy, value in zip(y, t["ST"].to_numpy()):      # bars beyond the axis: say so, with the value
+        if value > right:
+            ax.annotate(f"ST = {value:.2f} (beyond axis; too few samples)", (right, yy + h / 2),
+                        xytext=(-4, 0), textcoords="offset points", ha="right", va="center", fontsize=6)
 
 
 def _morris_panel(ax, t: pd.DataFrame, first: bool):

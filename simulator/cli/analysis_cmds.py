@@ -100,7 +100,7 @@ def add_parser(sub) -> None:
                                    "resumable).")
     s.add_argument("scenario", metavar="SCENARIO")
     s.add_argument("--param", action="append", default=[], metavar="PATH=LOW:HIGH",
-                   help="a parameter and the range to vary it over (repeatable; at least two)")
+                   help="a parameter and the range to vary it over (repeatable)")
     s.add_argument("--method", choices=("sobol", "morris"), default="sobol")
     s.add_argument("--samples", type=int, default=None,
                    help="base samples N (Sobol: N*(2D+2) points; Morris: N trajectories of D+1 points)")
