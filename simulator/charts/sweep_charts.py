@@ -215,8 +215,8 @@ def multiples_figure(points: pd.DataFrame, manifest: dict, params: list[dict]):
         x, y = f[path].to_numpy(dtype=float), f["p_stays"].to_numpy(dtype=float)
         ax.scatter(x, y, s=8, color="#999999", alpha=0.5, label="one design point")
         centres, means, lows, highs = _binned(x, y)
-        ax.fill_between(centres, lows, highs, color=OKABE_ITO[0], alpha=0.25, linewidth=0,
-                        label="95% CI of the mean")
+        ax.fill_between(centres, np.clip(lows, 0, 1), np.clip(highs, 0, 1), color=OKABE_ITO[0], alpha=0.25,
+                        linewidth=0, label="95% CI of the mean (clipped to 0-1)")
         ax.plot(centres, means, color=OKABE_ITO[0], linewidth=2, marker="o", markersize=3,
                 label="mean over the other parameters")
         ax.axhline(0.5, color="#777777", linestyle=":", linewidth=1)
