@@ -81,6 +81,7 @@ def test_explain_command_writes_text_json_and_charts(run_dir, capsys):
     assert main(["explain", str(run_dir)]) == 0
     out = capsys.readouterr().out
     assert "China's median support to Russia" in out and "Net utility difference" in out
+    assert "What separates the" in out and "runs that end below '2 + dual-use'" in out
     data = json.loads((run_dir / "explain.json").read_text())
     assert data["net"] == pytest.approx(sum(data["push"].values()))
     for name in ("explain_terms.png", "explain_terms.svg", "explain_waterfall.png", "explain_waterfall.svg"):

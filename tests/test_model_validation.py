@@ -87,3 +87,20 @@ def test_5_north_korea_2017_china_curbs_support_partly_not_wholly(ensembles):
     shares0 = korea.rung_counts["north_korea"][:, 0] / RUNS
     assert shares0.max() < 0.2                            # ... partly: most runs keep trading at all times
     assert k[window].min() > 0.8                          # the mean stays above 'trade only' minus noise
+
+
+def test_runs_that_break_are_those_whose_partner_is_seen_failing(ensembles):
+    """Within one scenario, what separates the runs where China steps below 'dual-use' from the
+    rest is prestige (Hadley's "axis of losers"), not the sanctions that all runs share."""
+    sanc = ensembles["secondary_sanctions"]
+    thr = sanc.resolved.scenario.outcome.stay_threshold
+    counts, margins = sanc.outcome_counts, sanc.margin_by_outcome
+    # the two groups add up to the margin of the mean terms (a bookkeeping identity)
+    whole = (counts["stays"] * margins["stays"] + counts["breaks"] * margins["breaks"]) / RUNS
+    np.testing.assert_allclose(whole[1:], (sanc.term_means[:, :, thr] - sanc.term_means[:, :, thr - 1])[1:],
+                               atol=1e-6)
+    gap = margins["breaks"][1:].mean(axis=0) - margins["stays"][1:].mean(axis=0)
+    named = dict(zip(TERMS, gap))
+    assert named["prestige_cost"] < -0.1
+    assert abs(named["sanction_cost"]) < 0.02
+    assert min((k for k in named if k != "inertia"), key=lambda k: named[k]) == "prestige_cost"

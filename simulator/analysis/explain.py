@@ -193,6 +193,29 @@ def summary_text(ex: Explanation, top: int = 3) -> list[str]:
     return lines
 
 
+def outcome_contrast(table: pd.DataFrame, stay_rung: int, top: int = 3) -> list[str]:
+    """What separates the runs in which China ends below the 'stays' rung from the others.
+
+    ``table`` is terms_by_outcome.parquet: per month and group ('stays' / 'breaks'), the mean
+    margin each term gives the 'stays' rung over the rung below.  Inertia is left out: it only
+    says where a run already stood.
+    """
+    if table.empty or set(table["group"]) != {"stays", "breaks"}:
+        return []
+    runs = table.groupby("group")["runs"].first()
+    if runs.get("breaks", 0) == 0 or runs.get("stays", 0) == 0:
+        return []
+    means = table[table["term"] != "inertia"].groupby(["term", "group"])["margin"].mean().unstack("group")
+    gap = (means["breaks"] - means["stays"]).sort_values(key=np.abs, ascending=False)
+    share = runs["breaks"] / (runs["breaks"] + runs["stays"])
+    above, below = RUNG_NAMES[stay_rung], RUNG_NAMES[stay_rung - 1]
+    parts = [f"{TERM_LABELS[t]} {means.loc[t, 'breaks']:+.3f} vs {means.loc[t, 'stays']:+.3f}"
+             for t in gap.index[:top]]
+    return [f"What separates the {share:.0%} of runs that end below '{above}' from the rest: the margin "
+            f"each term gives '{above}' over '{below}', averaged over the months (runs that break vs "
+            f"runs that stay): " + "; ".join(parts) + "."]
+
+
 def explain_folder(folder: str | Path, month: int | None = None) -> Explanation:
     folder = Path(folder)
     manifest = read_manifest(folder)
@@ -201,5 +224,9 @@ def explain_folder(folder: str | Path, month: int | None = None) -> Explanation:
                             f"folder; for a compare folder, pass one of its scenario sub-folders)")
     require(folder, "terms.parquet", "bands.parquet")
     summary = read_json(folder / "summary.json") if (folder / "summary.json").exists() else {}
-    return explain(read_parquet(folder / "terms.parquet"), read_parquet(folder / "bands.parquet"),
-                   month=month, start=summary.get("start"))
+    ex = explain(read_parquet(folder / "terms.parquet"), read_parquet(folder / "bands.parquet"),
+                 month=month, start=summary.get("start"))
+    if (folder / "terms_by_outcome.parquet").exists():
+        ex.text += outcome_contrast(read_parquet(folder / "terms_by_outcome.parquet"),
+                                    max(1, int(summary.get("stay_threshold", 2))))
+    return ex

@@ -137,3 +137,17 @@ def links_table(ens: Ensemble) -> pd.DataFrame:
             rows.append({"month": month, "source": source, "target": target, "commitment": c,
                          "mean_rung": c * (N_RUNGS - 1)})
     return pd.DataFrame(rows, columns=columns)
+
+
+def terms_by_outcome_table(ens: Ensemble) -> pd.DataFrame:
+    """What separates the runs in which China stays from those in which it breaks: per month,
+    the mean margin each term gives the 'stays' rung over the rung below it, for each group
+    (month, term, group, margin, runs)."""
+    columns = ["month", "term", "group", "margin", "runs"]
+    rows = []
+    for group, means in ens.margin_by_outcome.items():
+        for month in range(1, means.shape[0]):
+            for i, term in enumerate(TERMS):
+                rows.append({"month": month, "term": term, "group": group, "margin": float(means[month, i]),
+                             "runs": int(ens.outcome_counts.get(group, 0))})
+    return pd.DataFrame(rows, columns=columns)

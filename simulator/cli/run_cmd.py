@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ..analysis.summary import bands, summarize, terms_table
+from ..analysis.summary import bands, summarize, terms_by_outcome_table, terms_table
 from ..charts.run_charts import draw_run
 from ..experiment import provenance
 from ..experiment.ensemble import run_ensemble
@@ -61,6 +61,7 @@ def write_run_folder(out: Path, ens, args_line: str | None = None, charts: bool 
     write_parquet(out / "runs.parquet", ens.outcomes)
     write_parquet(out / "bands.parquet", bands(ens))
     write_parquet(out / "terms.parquet", terms_table(ens))
+    write_parquet(out / "terms_by_outcome.parquet", terms_by_outcome_table(ens))
     write_json(out / "manifest.json", manifest)
     write_json(out / "summary.json", summary)
     if charts:

@@ -36,6 +36,10 @@ class Ensemble:
     term_means: np.ndarray            # (months+1, terms, rungs): mean of each term for each rung
     term_held_means: np.ndarray       # (months+1, terms): mean of each term at the rung chosen
     drawn_columns: list[str] = field(default_factory=list)
+    #: "stays" / "breaks" -> (months+1, terms): mean margin of each term for the 'stays' rung over
+    #: the rung below, over the runs in which China does / does not stay at the horizon
+    margin_by_outcome: dict[str, np.ndarray] = field(default_factory=dict)
+    outcome_counts: dict[str, int] = field(default_factory=dict)
     links: list[tuple[str, str]] = field(default_factory=list)   # directed support links (state, partner)
     link_means: np.ndarray | None = None  # (months+1, links): mean commitment (0-1) of each link
 
@@ -54,9 +58,13 @@ def _run_batch(resolved: Resolved, n: int, seed: int, fixed: bool, offset: int, 
     columns.update({path: model.drawn[path] for path in drawn_paths})
     rec = model.recorder
     model.release()
+    stays = columns["china_stays"].astype(bool)
+    grouped = {"stays": rec.term_margin[:, :, stays].sum(axis=2, dtype=np.float64),
+               "breaks": rec.term_margin[:, :, ~stays].sum(axis=2, dtype=np.float64)}
+    counts = {"stays": int(stays.sum()), "breaks": int((~stays).sum())}
     series = {name: rec.series[name] for name in SERIES} if keep else None
     return (pd.DataFrame(columns), series, rec.rung_counts, rec.term_sums, rec.term_held_sums,
-            (rec.links, rec.link_sums))
+            (rec.links, rec.link_sums), (grouped, counts))
 
 
 def run_ensemble(scenario, runs: int | None = None, seed: int | None = None, *, fixed: bool = False,
@@ -88,9 +96,14 @@ def run_ensemble(scenario, runs: int | None = None, seed: int | None = None, *, 
     term_sums = np.zeros((months + 1, len(TERMS), N_RUNGS))
     held_sums = np.zeros((months + 1, len(TERMS)))
     network: dict = {"links": [], "sums": None}        # alignment network: commitment per directed link
+    group_sums = {g: np.zeros((months + 1, len(TERMS))) for g in ("stays", "breaks")}
+    group_counts = {"stays": 0, "breaks": 0}
 
     def collect(job, result):
-        frame, series, counts, terms, held, (links, link_sums) = result
+        frame, series, counts, terms, held, (links, link_sums), (grouped, sizes) = result
+        for g in group_sums:
+            group_sums[g] += grouped[g]
+            group_counts[g] += sizes[g]
         network["links"] = links
         network["sums"] = link_sums if network["sums"] is None else network["sums"] + link_sums
         frames.append(frame)
@@ -120,5 +133,7 @@ def run_ensemble(scenario, runs: int | None = None, seed: int | None = None, *, 
     return Ensemble(resolved=resolved, runs=runs, seed=seed, fixed=fixed, outcomes=outcomes,
                     series=series, rung_counts=rung_counts, term_means=term_sums / max(runs, 1),
                     term_held_means=held_sums / max(runs, 1), drawn_columns=drawn_paths,
+                    margin_by_outcome={g: group_sums[g] / max(group_counts[g], 1) for g in group_sums},
+                    outcome_counts=dict(group_counts),
                     links=network["links"],
                     link_means=None if network["sums"] is None else network["sums"] / max(runs, 1))

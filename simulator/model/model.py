@@ -422,6 +422,10 @@ class Recorder:
                             for link in ("russia", "iran", "north_korea")}
         self.term_sums = np.zeros((months, len(rules.TERMS), rules.N_RUNGS))
         self.term_held_sums = np.zeros((months, len(rules.TERMS)))
+        # each replicate's margin of every term for the 'stays' rung over the rung below it
+        # (float32), to compare the runs in which China ends up staying with those where it breaks
+        self.stay_rung = max(1, model.resolved.scenario.outcome.stay_threshold)
+        self.term_margin = np.zeros((months, len(rules.TERMS), n), dtype=np.float32)
         # Alignment network: summed commitment (0-1) of every directed support link per month.
         self.links = list(model._rows)
         self.link_sums = np.zeros((months, len(self.links)))
@@ -458,3 +462,4 @@ class Recorder:
         for i, name in enumerate(rules.TERMS):
             self.term_sums[month, i] = terms[name].sum(axis=0)
             self.term_held_sums[month, i] = np.take_along_axis(terms[name], held, axis=1).sum()
+            self.term_margin[month, i] = terms[name][:, self.stay_rung] - terms[name][:, self.stay_rung - 1]
