@@ -82,6 +82,7 @@ class AxisModel(mesa.Model):
             self.resolved.params, n, seed, fixed=fixed, offset=offset)
         self.p = {k: np.array(v, dtype=float, copy=True) for k, v in self.drawn.items()}
         self.zero, self.one = np.zeros(n), np.ones(n)
+        self.no_redline = np.full(n, 5.0)        # redline past the top rung: no broad-sanctions threat
         self.streams = DynamicStreams(seed, n, offset)
 
         for path, (lo, hi, integer) in self.resolved.bounds.items():
@@ -202,7 +203,7 @@ class AxisModel(mesa.Model):
                 alignment=self.one, hostility=agent.hostility * self.commit("north_korea", "russia"),
                 leverage=self.zero, energy=self.zero, bond=self.zero, tie_floor=self.zero,
                 exposure=agent.sanction_exposure, west_dep=agent.dep("china"),
-                intensity=self.one, threat=self.zero, redline=self.zero + 5,
+                intensity=self.one, threat=self.zero, redline=self.no_redline,
                 instability=ctx["tension"], risk_tolerance=agent.risk_tolerance,
                 failure=self.zero, prestige_stake=self.zero, cohesion=-ctx["cohesion"],
                 current=current)
@@ -222,7 +223,7 @@ class AxisModel(mesa.Model):
             west_dep=ctx["west_dep"][i],
             intensity=ctx["intensity_china"] if i == "china" else ctx["intensity"],
             threat=ctx["threat"] if china else self.zero,
-            redline=ctx["redline"] if china else self.zero + 5,
+            redline=ctx["redline"] if china else self.no_redline,
             instability=instability,
             risk_tolerance=agent.risk_tolerance,
             failure=0.5 * ctx["failure"][partner] + 0.5 * ctx["failure_axis"],
