@@ -313,12 +313,12 @@ class AxisModel(mesa.Model):
         deterrence_me = p["policies.deterrence.middle_east"] * b["israel"].capability
         iran_cap0 = p["states.iran.capability"]
         revenue = sum(w * self.commit(s, "iran") for s, w in IRAN_SUPPORT_MIX.items())
-        iran_cap = np.clip(iran_cap0 + p[me + "capability_rate"]
-                           * (revenue - p[me + "attrition"] * deterrence_me * escalation0), 0.0, 1.0)
+        iran_cap = th.capability_step(iran_cap0, p[me + "capability_rate"], revenue, p[me + "attrition"],
+                                      deterrence_me, escalation0)
         self.momentum["iran"] = th.ema(self.momentum["iran"], iran_cap - iran_cap0, rate)
         tension0 = p["theatres.korea.tension"]
-        target_e = (p[me + "iran_drive"] * b["iran"].risk_tolerance * iran_cap * (1 - 0.5 * deterrence_me)
-                    + coupling * COUPLING_SCALE * (tension0 + front0 - 1.0))
+        target_e = th.driven_target(p[me + "iran_drive"], b["iran"].risk_tolerance, iran_cap, deterrence_me,
+                                    coupling * COUPLING_SCALE, tension0, front0)
         escalation = th.relax_step(escalation0, target_e, p[me + "rate"], p[me + "noise"], z["escalation"])
 
         # Korea: North Korea's drive, boosted by Russian missile/space help, vs allied deterrence.
@@ -326,8 +326,8 @@ class AxisModel(mesa.Model):
         nk_cap = b["north_korea"].capability * (1 + p[k + "russia_tech"] * self.commit("russia", "north_korea"))
         deterrence_ip = p["policies.deterrence.indo_pacific"] * 0.5 * (b["south_korea"].capability
                                                                        + b["japan"].capability)
-        target_t = (p[k + "nk_drive"] * b["north_korea"].risk_tolerance * nk_cap * (1 - 0.5 * deterrence_ip)
-                    + coupling * COUPLING_SCALE * (escalation0 + front0 - 1.0))
+        target_t = th.driven_target(p[k + "nk_drive"], b["north_korea"].risk_tolerance, nk_cap, deterrence_ip,
+                                    coupling * COUPLING_SCALE, escalation0, front0)
         tension = th.relax_step(tension0, target_t, p[k + "rate"], p[k + "noise"], z["tension"])
         self.momentum["north_korea"] = th.ema(self.momentum["north_korea"], tension - tension0, rate)
 
@@ -348,18 +348,16 @@ class AxisModel(mesa.Model):
         ss = "policies.secondary_sanctions."
         rung = self.china.support["russia"]
         top = np.maximum(rung, np.maximum(self.china.support["iran"], self.china.support["north_korea"]))
-        over = top >= p[ss + "redline_rung"]
-        self.months_over = np.where(over, self.months_over + 1, 0)
-        self.months_under = np.where(over, 0, self.months_under + 1)
-        lag = p[ss + "lag_months"]
-        self.broad_active = (self.broad_active | (self.months_over > lag)) & ~(self.months_under > lag)
+        self.broad_active, self.months_over, self.months_under = th.enforcement_step(
+            top, p[ss + "redline_rung"], self.months_over, self.months_under, self.broad_active,
+            p[ss + "lag_months"])
 
         # China's economic cost this month (index: share of output hit).
         china = b["china"]
         west = ctx["west_dep"]["china"]
-        sanctions_hit = china.sanction_exposure * west * np.maximum(
-            ctx["intensity"] * self.visibility[np.arange(self.replicates), rung],
-            self.broad_active * p[ss + "broad_intensity"])
+        sanctions_hit = th.sanctions_hit(china.sanction_exposure, west, ctx["intensity"],
+                                         self.visibility[np.arange(self.replicates), rung],
+                                         self.broad_active, p[ss + "broad_intensity"])
         energy_hit = p["states.china.gulf_oil_dependency"] * th.hormuz_disruption(
             escalation, p[me + "hormuz_threshold"], p[me + "disruption_width"])
         self.cost = self.cost + sanctions_hit + 0.1 * energy_hit

@@ -33,6 +33,36 @@ def ema(previous, value, rate):
     return previous + rate * (value - previous)
 
 
+def driven_target(drive, risk_tolerance, capability, deterrence, coupling, other_a, other_b):
+    """Where a regional theatre's level is driven: the belligerent's drive x risk tolerance x
+    capability, damped by half of the deterrence it meets, plus the spill-over from the two
+    *other* theatres (``coupling`` x their levels summed, 0 when they sum to 1)."""
+    return drive * risk_tolerance * capability * (1 - 0.5 * deterrence) + coupling * (other_a + other_b - 1.0)
+
+
+def capability_step(capability, rate, revenue, attrition, deterrence, escalation):
+    """Iran's capability: grows with the revenue and help it gets, worn down by strikes
+    (attrition x deterrence x escalation)."""
+    return np.clip(capability + rate * (revenue - attrition * deterrence * escalation), 0.0, 1.0)
+
+
+def enforcement_step(top_rung, redline, months_over, months_under, active, lag):
+    """Broad secondary sanctions: switched on once the top rung China gives any partner has
+    been at or above the redline for more than ``lag`` months, off again once it has been
+    below it for more than ``lag`` months.  Returns (active, months_over, months_under)."""
+    over = top_rung >= redline
+    months_over = np.where(over, months_over + 1, 0)
+    months_under = np.where(over, 0, months_under + 1)
+    active = (active | (months_over > lag)) & ~(months_under > lag)
+    return active, months_over, months_under
+
+
+def sanctions_hit(exposure, west_dep, intensity, visibility_at_rung, broad_active, broad_intensity):
+    """China's monthly sanctions cost: exposure x coalition dependency x the larger of the
+    targeted sanctions its rung is visible to and broad sanctions in force."""
+    return exposure * west_dep * np.maximum(intensity * visibility_at_rung, broad_active * broad_intensity)
+
+
 def perceived_failure(shortfall, scale):
     """0.5 when a partner moves as fast as its aims require; toward 1 as it falls short.
 

@@ -1,0 +1,68 @@
+#!/usr/bin/env python3
+"""Apply seven one-line mutations of the model, one at a time, to a copy of the project and
+check that each is caught by the behavioural test named for it (not only by the regression
+snapshot, which is left out).
+
+    python scripts/seven_mutations.py          # prints one line per mutation, exits 1 if any survives
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+#: (name, file, original text, mutated text, the test that must catch it)
+MUTATIONS = [
+    ("prestige sign", "simulator/model/decisions.py", "(2.0 * x.failure - 1.0)", "(1.0 - 2.0 * x.failure)",
+     "tests/test_mechanisms.py::test_prestige_cost_term_size_and_sign"),
+    ("risk-tolerance inversion", "simulator/model/decisions.py", "(1.0 - x.risk_tolerance)", "x.risk_tolerance",
+     "tests/test_mechanisms.py::test_risk_tolerance_lowers_the_instability_cost"),
+    ("redline >= -> >", "simulator/model/decisions.py", "(RUNGS[None, :] >= x.redline[:, None])",
+     "(RUNGS[None, :] > x.redline[:, None])",
+     "tests/test_mechanisms.py::test_the_redline_rung_itself_carries_the_threat"),
+    ("inertia dropped in the fast path", "simulator/model/decisions.py",
+     "    util += _DISTANCE[:, current] * (-(switching_cost * (1.0 - redecide)))\n", "",
+     "tests/test_mechanisms.py::test_fast_path_applies_inertia"),
+    ("escalation self-coupling", "simulator/model/model.py",
+     "coupling * COUPLING_SCALE, tension0, front0)", "coupling * COUPLING_SCALE, escalation0, front0)",
+     "tests/test_mechanisms.py::test_escalation_couples_to_korean_tension_not_to_itself"),
+    ("enforcement >= -> >", "simulator/model/theatres.py", "over = top_rung >= redline",
+     "over = top_rung > redline",
+     "tests/test_mechanisms.py::test_broad_sanctions_switch_on_after_the_lag_and_off_again"),
+    ("partner-specific failure dropped", "simulator/model/model.py",
+     'failure=0.5 * ctx["failure"][partner] + 0.5 * ctx["failure_axis"]', 'failure=ctx["failure_axis"]',
+     "tests/test_mechanisms.py::test_china_weighs_each_partners_own_failure"),
+]
+
+
+def main() -> int:
+    survived = 0
+    with tempfile.TemporaryDirectory() as tmp:
+        for name, file, old, new, test in MUTATIONS:
+            work = Path(tmp) / "copy"
+            if work.exists():
+                shutil.rmtree(work)
+            for part in ("simulator", "tests", "scenarios", "docs", "run.py", "pyproject.toml"):
+                src = ROOT / part
+                (shutil.copytree if src.is_dir() else shutil.copy2)(src, work / part)
+            target = work / file
+            text = target.read_text(encoding="utf-8")
+            if text.count(old) != 1:
+                print(f"{name}: the original text is not found once in {file}; update this script")
+                return 2
+            target.write_text(text.replace(old, new), encoding="utf-8")
+            res = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", test],
+                                 cwd=work, capture_output=True, text=True)
+            caught = res.returncode == 1
+            survived += not caught
+            print(f"{'caught' if caught else 'SURVIVED'}: {name:34s} by {test.split('::')[1]}")
+    return 1 if survived else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
