@@ -134,9 +134,8 @@ def test_progress_bar_only_on_a_terminal_and_not_with_quiet(tmp_path, quiet):
     import shutil
     import subprocess
     import sys
-    if shutil.which("script") is None:
-        pytest.skip("needs util-linux `script` to provide a terminal")
-    from .conftest import ROOT
+    from .conftest import ROOT, need
+    need(shutil.which("script") is not None, "util-linux `script` (to give the command a terminal)")
     cmd = [sys.executable, str(ROOT / "run.py"), "run", str(BASELINE), "--runs", "30000", "--no-charts",
            "--out", str(tmp_path / "o"), *(["--quiet"] if quiet else [])]
     # `script` gives the command a terminal (of size 0x0: set a width so the bar has room)
