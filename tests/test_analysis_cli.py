@@ -30,7 +30,8 @@ def test_run_folder_gets_network_data_chart_and_report(run_dir):
         assert (run_dir / name).stat().st_size > 0, name
     links = pd.read_parquet(run_dir / "links.parquet")
     assert set(links["month"]) == set(range(13))
-    assert len(links[links["month"] == 0]) == 13                # 12 axis links + South Korea -> Ukraine
+    from simulator.model.world import build_world
+    assert len(links[links["month"] == 0]) == len(build_world().links)   # 12 axis links + 10 policy links
     china = links[(links["source"] == "china") & (links["target"] == "russia")].set_index("month")
     assert china.loc[0, "mean_rung"] == pytest.approx(2.0)      # the scenario's initial rung
     bands = pd.read_parquet(run_dir / "bands.parquet")

@@ -32,9 +32,19 @@ MAX_WORDS = 30
 #: Parameters the baseline deliberately fixes (no range): a structural choice, not a number
 #: to sample.  The redline is the rung that triggers broad sanctions (weapons, Hadley O17);
 #: sweeping it is a scenario question (see scenarios/secondary_sanctions.yaml).
-FIXED_WITHOUT_RANGE = {"policies.secondary_sanctions.redline_rung"}
+FIXED_WITHOUT_RANGE = {"policies.secondary_sanctions.redline_rung",
+                       # structural weights that were constants in the code: point values until
+                       # their ranges are argued (docs/model.md 7.16)
+                       "theatres.ukraine.support_mix.china", "theatres.ukraine.support_mix.north_korea",
+                       "theatres.ukraine.support_mix.iran", "theatres.ukraine.arms_weight",
+                       "theatres.middle_east.revenue_mix.china", "theatres.middle_east.revenue_mix.russia",
+                       # terms a kind of Western decision does not have (weight 0 by construction)
+                       "decision.policy_weights.deterrence.prestige_cost",
+                       "decision.policy_weights.strikes.prestige_cost", "decision.policy_weights.strikes.allies_cost",
+                       "decision.policy_weights.resistance.prestige_cost",
+                       "decision.policy_weights.resistance.allies_cost"}
 #: State attributes the schema defaults to 0 and the baseline leaves unset for some states.
-SCHEMA_DEFAULTS = {"prestige_stake", "gulf_oil_dependency", "decoupling_rate", "ambition"}
+SCHEMA_DEFAULTS = {"prestige_stake", "gulf_oil_dependency", "decoupling_rate", "ambition", "sanction_exposure"}
 #: Which article each author name refers to (file name prefix in the seeds folder).
 ARTICLES = {"Schuman": "000_", "Hadley": "003_"}
 

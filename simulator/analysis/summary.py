@@ -84,8 +84,45 @@ def summarize(ens: Ensemble) -> dict:
             "china_cost": stat("china_cost"),
             "china_iran_rung": {"mean": float(o["china_iran_rung"].mean())},
             "china_nk_rung": {"mean": float(o["china_nk_rung"].mean())},
+            **{name: probability(o[name].to_numpy()) for name in policy_outcome_names(ens)},
         },
+        "policies": policies_summary(ens),
     }
+
+
+def policy_outcome_names(ens: Ensemble) -> list[str]:
+    """The binary outcome of every Western/regional decision (world.py), e.g. europe_joins_sanctions."""
+    from ..model.world import build_world, policy_outcomes
+    world = build_world([{"id": k, **v.model_dump()} for k, v in ens.resolved.scenario.world.states.items()],
+                        [link.model_dump() for link in ens.resolved.scenario.world.links])
+    return [name for name in policy_outcomes(world) if name in ens.outcomes.columns]
+
+
+def policies_summary(ens: Ensemble) -> dict:
+    """Per Western/regional decision: who controls it, the rung distribution and mean level at the
+    horizon, and the median rung and mean level month by month."""
+    sc = ens.resolved.scenario
+    out = {}
+    for name, counts in ens.policy_rungs.items():
+        source, rest = name.split("->", 1)
+        kind = rest.split(":", 1)[1]
+        policy = f"{source}.{kind}"
+        ctl = sc.policies.control.get(policy)
+        mode = "decided" if ctl is None or ctl.mode == "decided" else \
+            ("fixed" if ctl.from_month == 0 else f"fixed from month {ctl.from_month}")
+        totals = counts.sum(axis=1).clip(min=1)
+        cum = counts.cumsum(axis=1) / totals[:, None]
+        median_path = [int(np.argmax(row >= 0.5)) for row in cum]
+        horizon = counts[-1] / totals[-1]
+        levels = ens.policy_levels.get(name)
+        out[policy] = {
+            "mode": mode,
+            "rung_distribution": {str(k): float(v) for k, v in enumerate(horizon)},
+            "mean_level": float(levels[-1]) if levels is not None else math.nan,
+            "median_rung_path": median_path,
+            "mean_level_path": [float(x) for x in levels] if levels is not None else [],
+        }
+    return out
 
 
 def bands(ens: Ensemble) -> pd.DataFrame:

@@ -42,6 +42,11 @@ class Ensemble:
     outcome_counts: dict[str, int] = field(default_factory=dict)
     links: list[tuple[str, str]] = field(default_factory=list)   # directed support links (state, partner)
     link_means: np.ndarray | None = None  # (months+1, links): mean commitment (0-1) of each link
+    #: Western/regional decisions, by link name (world.py): (months+1, rungs) rung counts, the
+    #: mean level (months+1,) and the mean of each named term at the rung chosen (months+1, terms)
+    policy_rungs: dict[str, np.ndarray] = field(default_factory=dict)
+    policy_levels: dict[str, np.ndarray] = field(default_factory=dict)
+    policy_terms: dict[str, np.ndarray] = field(default_factory=dict)
 
     @property
     def months(self) -> int:
@@ -64,7 +69,8 @@ def _run_batch(resolved: Resolved, n: int, seed: int, fixed: bool, offset: int, 
     counts = {"stays": int(stays.sum()), "breaks": int((~stays).sum())}
     series = {name: rec.series[name] for name in SERIES} if keep else None
     return (pd.DataFrame(columns), series, rec.rung_counts, rec.term_sums, rec.term_held_sums,
-            (rec.links, rec.link_sums), (grouped, counts))
+            (rec.links, rec.link_sums), (grouped, counts),
+            (rec.policy_rungs, rec.policy_level_sums, rec.policy_term_sums))
 
 
 def run_ensemble(scenario, runs: int | None = None, seed: int | None = None, *, fixed: bool = False,
@@ -99,8 +105,13 @@ def run_ensemble(scenario, runs: int | None = None, seed: int | None = None, *, 
     group_sums = {g: np.zeros((months + 1, len(TERMS))) for g in ("stays", "breaks")}
     group_counts = {"stays": 0, "breaks": 0}
 
+    policy: dict = {"rungs": {}, "levels": {}, "terms": {}}
+
     def collect(job, result):
-        frame, series, counts, terms, held, (links, link_sums), (grouped, sizes) = result
+        frame, series, counts, terms, held, (links, link_sums), (grouped, sizes), parts = result
+        for key, part in zip(("rungs", "levels", "terms"), parts):
+            for name, arr in part.items():
+                policy[key][name] = arr.copy() if name not in policy[key] else policy[key][name] + arr
         for g in group_sums:
             group_sums[g] += grouped[g]
             group_counts[g] += sizes[g]
@@ -136,4 +147,7 @@ def run_ensemble(scenario, runs: int | None = None, seed: int | None = None, *, 
                     margin_by_outcome={g: group_sums[g] / max(group_counts[g], 1) for g in group_sums},
                     outcome_counts=dict(group_counts),
                     links=network["links"],
-                    link_means=None if network["sums"] is None else network["sums"] / max(runs, 1))
+                    link_means=None if network["sums"] is None else network["sums"] / max(runs, 1),
+                    policy_rungs=policy["rungs"],
+                    policy_levels={k: v / max(runs, 1) for k, v in policy["levels"].items()},
+                    policy_terms={k: v / max(runs, 1) for k, v in policy["terms"].items()})

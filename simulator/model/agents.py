@@ -6,28 +6,36 @@ import mesa
 import numpy as np
 
 from . import decisions as rules
+from .world import LinkDecl
 
 
 class StateAgent(mesa.Agent):
-    """One state (china, russia, ...).  Its attributes are live views of the model's
-    parameter arrays, so events and overrides reach them without copies."""
+    """One state (china, russia, ..., united_states, ...).  Its attributes are live views of
+    the model's parameter arrays, so events and overrides reach them without copies.  It
+    decides one rung per link it owns (``links``, declared in world.py): support to a
+    partner for the axis, a policy level for the West."""
 
-    def __init__(self, model, state_id: str, partners: tuple[str, ...]):
+    def __init__(self, model, state_id: str, links: list[LinkDecl]):
         super().__init__(model)
         self.state_id = state_id
-        self.partners = partners                      # support links this state decides
+        self.links = {link.target: link for link in links}
+        self.partners = tuple(self.links)                 # targets of the links it decides
         n = model.replicates
         spec = model.resolved.scenario.states[state_id]
-        self.support = {p: np.full(n, spec.support.get(p, 0), dtype=np.int8) for p in partners}
-        self.pressure = {p: np.zeros(n) for p in partners}
+        self.support = {}
+        for target, link in self.links.items():
+            start = spec.support.get(target, 0) if link.kind == "support" else \
+                spec.policy.get(link.kind, spec.support.get(target, rules.N_RUNGS // 2))
+            self.support[target] = np.full(n, start, dtype=np.int8)
+        self.pressure = {p: np.zeros(n) for p in self.partners}
         self._next: dict[str, np.ndarray] = {}
         self.last_terms: dict[str, dict[str, np.ndarray]] = {}
         self.recorded = {"russia"} if state_id == "china" else set()   # links whose terms are kept
-        self.top = {p: spec.max_support.get(p, rules.N_RUNGS - 1) for p in partners}
+        self.top = {p: spec.max_support.get(p, rules.N_RUNGS - 1) for p in self.partners}
 
     # --- attributes named by the scenario paths states.<id>.* -------------------------
     def _p(self, name: str) -> np.ndarray:
-        return self.model.p[f"states.{self.state_id}.{name}"]
+        return self.model.p.get(f"states.{self.state_id}.{name}", self.model.zero)
 
     @property
     def risk_tolerance(self) -> np.ndarray:
@@ -46,6 +54,10 @@ class StateAgent(mesa.Agent):
         return self._p("hostility")
 
     @property
+    def prestige_stake(self) -> np.ndarray:
+        return self._p("prestige_stake")
+
+    @property
     def dependency(self) -> dict[str, np.ndarray]:
         prefix = f"states.{self.state_id}.dependency."
         return {k[len(prefix):]: v for k, v in self.model.p.items() if k.startswith(prefix)}
@@ -61,23 +73,29 @@ class StateAgent(mesa.Agent):
         m = self.model
         self._next = {}
         p = m.p
-        for partner in self.partners:
-            x = m.link_inputs(self, partner)
-            u = m.draw(self.state_id, partner)
+        for partner, link in self.links.items():
+            if m.is_fixed(link):                 # a commitment the scenario made: no choice
+                continue
+            x = m.link_inputs(self, link)
+            w = m.weights_for(link)
+            temperature = p["decision.temperature"] if link.kind in ("support", "arms") \
+                else p["decision.policy_temperature"]
+            u = m.streams.draw(link.name)
             if partner in self.recorded:         # keep every named term (for "why" charts)
-                terms = rules.ladder_terms(x, m.weights, m.gain, m.visibility)
+                terms = rules.ladder_terms(x, w, m.gain, m.visibility)
                 intrinsic = rules.cap(rules.total(terms), self.top[partner])
                 stock, redecide = rules.update_pressure(
                     self.pressure[partner], rules.regret(intrinsic, x.current),
                     p["decision.pressure_decay"], p["decision.pressure_threshold"])
                 terms["inertia"] = rules.inertia_term(x.current, p["decision.switching_cost"], redecide)
-                choice = rules.logit_choice(intrinsic + terms["inertia"], p["decision.temperature"], u)
+                choice = rules.logit_choice(intrinsic + terms["inertia"], temperature, u)
                 self.last_terms[partner] = terms
             else:
                 choice, stock, redecide = rules.fast_decide(
-                    x, m.weights, m.gain_t, m.visibility_t, m.tie_t, p["decision.switching_cost"],
+                    x, w, m.gain_t, m.visibility_t, m.tie_t, p["decision.switching_cost"],
                     self.pressure[partner], p["decision.pressure_decay"], p["decision.pressure_threshold"],
-                    p["decision.temperature"], u, top=self.top[partner])
+                    temperature, u, top=self.top[partner])
+                m.note_held_terms(link, x, w, choice)
             moved = choice != x.current
             self.pressure[partner] = np.where(moved | (redecide > 0), 0.0, stock)
             self._next[partner] = choice

@@ -14,12 +14,16 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .world import TERM_IDS
+
 N_RUNGS = 5
 RUNGS = np.arange(N_RUNGS)
 COMMIT = RUNGS / (N_RUNGS - 1)          # commitment of each rung, 0 .. 1
+#: A Western/regional policy's level at each rung, as a multiple of its November 2024 level:
+#: rung 2 (the middle of the ladder) is that level, 0 stops, 4 doubles it.
+POLICY_SCALE = RUNGS / (N_RUNGS // 2)
 
-TERMS = ("strategic_gain", "sanction_cost", "instability_cost", "prestige_cost",
-         "allies_cost", "leader_tie", "inertia")
+TERMS = TERM_IDS                         # declared once, in world.py
 
 
 @dataclass

@@ -19,12 +19,12 @@ import mesa
 import numpy as np
 
 from ..scenario import Resolved, load_scenario
-from ..scenario.schema import AXIS, STATE_IDS
 from . import decisions as rules
 from . import theatres as th
 from .agents import StateAgent
 from .rng import DynamicStreams
 from .sampling import draw_parameters
+from .world import POLICY_LINKS, LinkDecl, build_world, kind as link_kind, policy_outcomes
 
 DEFAULT_SCENARIO = Path(__file__).resolve().parents[2] / "scenarios" / "baseline.yaml"
 
@@ -33,11 +33,10 @@ SERIES = ("china_rung", "china_iran_rung", "china_nk_rung", "front", "escalation
           "disruption", "tension", "allied_cohesion", "axis_cohesion", "sanction_intensity",
           "china_cost")
 
-#: Fixed structural weights (documented in docs/model.md, "Structural constants").
-RUSSIA_SUPPORT_MIX = {"china": 0.5, "north_korea": 0.3, "iran": 0.2}
-IRAN_SUPPORT_MIX = {"china": 0.5, "russia": 0.3}
-SK_ARMS_WEIGHT = 0.25
+#: Fixed structural weight (documented in docs/model.md, "Structural constants").
 COUPLING_SCALE = 0.3
+#: The state that leads secondary sanctions: its level is the coalition's intensity.
+SANCTIONS_LEADER = POLICY_LINKS[0].source
 
 
 @lru_cache(maxsize=64)
@@ -82,33 +81,31 @@ class AxisModel(mesa.Model):
             self.resolved.params, n, seed, fixed=fixed, offset=offset)
         self.p = {k: np.array(v, dtype=float, copy=True) for k, v in self.drawn.items()}
         self.zero, self.one = np.zeros(n), np.ones(n)
-        self.no_redline = np.full(n, 5.0)        # redline past the top rung: no broad-sanctions threat
+        self.no_redline = np.full(n, float(rules.N_RUNGS))   # redline past the top rung: no threat
         self.streams = DynamicStreams(seed, n, offset)
 
         for path, (lo, hi, integer) in self.resolved.bounds.items():
             if integer:
                 self.p[path] = np.rint(self.p[path])
+        self.world = build_world([{"id": k, **v.model_dump()} for k, v in sc.world.states.items()],
+                                 [link.model_dump() for link in sc.world.links])
+        self.axis = self.world.axis
+        self.coalition = tuple(sc.policies.secondary_sanctions.coalition)
         self.by_id: dict[str, StateAgent] = {}
-        for sid in STATE_IDS:
-            if sid in AXIS:
-                partners = tuple(a for a in AXIS if a != sid)
-            elif sid == "south_korea":
-                partners = ("ukraine",)
-            else:
-                partners = ()
-            self.by_id[sid] = StateAgent(self, sid, partners)
+        for sid in self.world.state_ids:
+            self.by_id[sid] = StateAgent(self, sid, [lk for lk in self.world.links if lk.source == sid])
         self.china = self.by_id["china"]
-        self._rows = {}
-        for agent in self.by_id.values():
-            for partner in agent.partners:
-                self._rows[(agent.state_id, partner)] = len(self._rows)
-        self._noise_rows = {name: len(self._rows) + i for i, name in
-                            enumerate(("front", "escalation", "tension"))}
-        self._width = len(self._rows) + len(self._noise_rows)
-        self._u = None
+        self.links = list(self.world.links)
+        self._fixed_from = self._control(sc)
 
         self.weights = rules.Weights(**{k: self.p[f"decision.weights.{k}"]
                                         for k in rules.Weights.__dataclass_fields__})
+        self.policy_weights = {
+            kind: rules.Weights(leverage=self.zero, energy=self.zero, tie=self.zero,
+                                **{k: self.p[f"decision.policy_weights.{kind}.{k}"]
+                                   for k in ("strategic_gain", "sanction_cost", "instability_cost",
+                                             "prestige_cost", "allies_cost")})
+            for kind in ("sanctions", "aid", "deterrence", "strikes", "resistance")}
         self._profiles()
         self.momentum = {"russia": self.p["theatres.ukraine.momentum"].copy(),
                          "iran": np.zeros(n), "north_korea": np.zeros(n)}
@@ -119,7 +116,7 @@ class AxisModel(mesa.Model):
         self.first_drop = np.full(n, -1, dtype=np.int16)
         self.weapons_ever = np.zeros(n, dtype=bool)
         self._escalation0 = self._axis_escalation()
-        self._sk0 = self.by_id["south_korea"].commitment("ukraine").copy()
+        self._sk0 = self.commit("south_korea", "ukraine").copy()
         self.events = {}
         for ev in sc.events:
             self.events.setdefault(ev.month, []).append(ev)
@@ -139,6 +136,32 @@ class AxisModel(mesa.Model):
             self.datacollector.collect(self)
 
     # ------------------------------------------------------------------ helpers
+    def _control(self, sc) -> dict[str, int]:
+        """Month from which each fixed Western/regional decision is fixed (absent: decided).
+
+        ``policies.control`` fixes a decision explicitly; an event on the parameter that sets
+        a policy's level (e.g. the sanctions intensity) fixes the decisions it sets from that
+        month, whatever ``control`` says: the scenario commits the policy, the other states
+        respond."""
+        out: dict[str, int] = {}
+        by_policy = {link.policy: link for link in self.links}
+        for key, ctl in sc.policies.control.items():
+            if ctl.mode == "fixed":
+                out[by_policy[key].name] = ctl.from_month
+        for ev in sc.events:
+            for link in self.links:
+                k = link_kind(link.kind)
+                if k.base and ev.path == k.base and (link.kind != "sanctions" or link.source == SANCTIONS_LEADER):
+                    out[link.name] = min(out.get(link.name, ev.month), ev.month)
+        for link in self.links:                    # a state outside the coalition does not sanction
+            if link.kind == "sanctions" and link.source not in self.coalition:
+                out[link.name] = 0
+        return out
+
+    def is_fixed(self, link: LinkDecl) -> bool:
+        start = self._fixed_from.get(link.name)
+        return start is not None and self.month >= start
+
     def _profiles(self) -> None:
         """Per-rung gain, sanction visibility and leader-tie profiles ((R, rungs) and transposed)."""
         self.gain, self.visibility = rules.profiles(self.p["decision.gain_curvature"],
@@ -148,34 +171,71 @@ class AxisModel(mesa.Model):
         floor = self.p["decision.tie_floor_rung"] / (rules.N_RUNGS - 1)
         self.tie_t = np.minimum(rules.COMMIT[:, None], floor[None, :])
 
-    def draw(self, state_id: str, partner: str) -> np.ndarray:
-        return self._u[self._rows[(state_id, partner)]]
+    def weights_for(self, link: LinkDecl) -> rules.Weights:
+        return self.policy_weights.get(link.kind, self.weights)
 
     def commit(self, sid: str, partner: str) -> np.ndarray:
-        return self.by_id[sid].commitment(partner)
+        agent = self.by_id.get(sid)
+        return agent.commitment(partner) if agent is not None else self.zero
+
+    def level(self, link: LinkDecl) -> np.ndarray:
+        """The level (0-1) a Western/regional decision puts into the world this month."""
+        k = link_kind(link.kind)
+        agent = self.by_id[link.source]
+        if link.kind == "sanctions" and link.source not in self.coalition:
+            return self.zero
+        if link.kind == "sanctions" and link.source != SANCTIONS_LEADER:
+            return rules.COMMIT[agent.support[link.target]]        # how far it joins the leader
+        if k.base is None:
+            return rules.POLICY_SCALE[agent.support[link.target]] if link.kind == "resistance" \
+                else rules.COMMIT[agent.support[link.target]]
+        base = self.p[k.base]
+        if self.is_fixed(link):
+            return base
+        return np.clip(base * rules.POLICY_SCALE[agent.support[link.target]], 0.0, 1.0)
+
+    def _levels(self, kind: str) -> list[tuple[str, np.ndarray]]:
+        return [(link.source, self.level(link)) for link in self.world.links_of(kind)]
 
     def _axis_escalation(self) -> np.ndarray:
-        return (self.commit("china", "russia") + self.commit("north_korea", "russia")
-                + self.commit("iran", "russia")) / 3.0
+        """Mean commitment of Russia's axis supporters (China, Iran, North Korea)."""
+        supporters = [s for s in self.axis if s != "russia"]
+        return sum(self.commit(s, "russia") for s in supporters) / len(supporters)
 
     def _west_dep(self, sid: str) -> np.ndarray:
         out = np.zeros(self.replicates)
-        for c in self.resolved.scenario.policies.secondary_sanctions.coalition:
+        for c in self.coalition:
             if c != sid:
                 out = out + self.by_id[sid].dep(c)
         return out
+
+    def _coverage(self) -> np.ndarray:
+        """Share of China's coalition-bound exports that the sanctions in force reach: each member
+        counts with China's dependency on it, times how far it joins (the leader fully)."""
+        china = self.china
+        total, reached = np.zeros(self.replicates), np.zeros(self.replicates)
+        for link in self.world.links_of("sanctions"):
+            if link.source not in self.coalition:
+                continue
+            share = china.dep(link.source)
+            total = total + share
+            reached = reached + share * (self.one if link.source == SANCTIONS_LEADER else self.level(link))
+        return np.where(total > 0, reached / np.where(total > 0, total, 1.0), 1.0)
 
     def _context(self) -> dict:
         p = self.p
         scale = p["decision.failure_scale"]
         failure = {j: th.perceived_failure(self.momentum[j] - p.get(f"states.{j}.ambition", self.zero), scale)
                    for j in self.momentum}
-        failure_axis = (failure["russia"] + failure["iran"] + failure["north_korea"]) / 3.0
+        partners = [s for s in self.axis if s != "china"]
+        failure_axis = sum(failure[j] for j in partners) / len(partners)
         failure["china"] = failure_axis
         cohesion = p["policies.allied_cohesion.level"]
         ss = "policies.secondary_sanctions."
-        i_eff = np.clip(p[ss + "intensity"] * (1.0 + p[ss + "joint_boost"] * (cohesion - self._cohesion0())),
-                        0.0, 1.0)
+        leader = next(lk for lk in self.world.links_of("sanctions") if lk.source == SANCTIONS_LEADER)
+        us_level = self.level(leader) if SANCTIONS_LEADER in self.coalition else self.zero
+        i_eff = np.clip(us_level * self._coverage()
+                        * (1.0 + p[ss + "joint_boost"] * (cohesion - self._cohesion0())), 0.0, 1.0)
         broad = p[ss + "broad_intensity"]
         i_china = np.where(self.broad_active, np.maximum(i_eff, broad), i_eff)
         return {
@@ -185,28 +245,103 @@ class AxisModel(mesa.Model):
                                                p["theatres.middle_east.disruption_width"]),
             "tension": p["theatres.korea.tension"],
             "cohesion": cohesion,
-            "intensity": i_eff, "intensity_china": i_china,
+            "intensity": i_eff, "intensity_china": i_china, "us_level": us_level,
             "threat": p[ss + "credibility"] * broad * (~self.broad_active),
             "redline": p[ss + "redline_rung"],
-            "west_dep": {sid: self._west_dep(sid) for sid in ("china", "russia", "iran", "north_korea",
-                                                                "south_korea")},
+            "west_dep": {sid: self._west_dep(sid) for sid in self.world.state_ids},
+            "aid": self._levels("aid"),
         }
 
     def _cohesion0(self) -> np.ndarray:
         return self.drawn["policies.allied_cohesion.level"]
 
-    def link_inputs(self, agent: StateAgent, partner: str) -> rules.LinkInputs:
+    # ------------------------------------------------------------------ link inputs, by kind
+    def link_inputs(self, agent: StateAgent, link: LinkDecl | str) -> rules.LinkInputs:
+        """What ``agent`` weighs on one of its links (a LinkDecl, or the link's target)."""
+        if isinstance(link, str):
+            link = agent.links[link]
+        return getattr(self, f"_inputs_{link.kind}")(agent, link.target, agent.support[link.target])
+
+    def _policy_inputs(self, agent, current, *, motive, cost, risk, failure=None, stake=None,
+                       cohesion=None) -> rules.LinkInputs:
+        """A Western/regional decision: motive (gain), the decider's own cost (convex in the
+        level), escalation risk weighed by caution, the stake in Russia's failure, and the push
+        of allied cohesion (a negative cost)."""
+        z = self.zero
+        return rules.LinkInputs(
+            alignment=self.one, hostility=motive, leverage=z, energy=z, bond=z, tie_floor=z,
+            exposure=cost, west_dep=self.one, intensity=self.one, threat=z, redline=self.no_redline,
+            instability=risk, risk_tolerance=agent.risk_tolerance,
+            failure=self.ctx["failure"]["russia"] if failure is None else failure,
+            prestige_stake=z if stake is None else stake,
+            cohesion=z if cohesion is None else -cohesion, current=current)
+
+    def _inputs_sanctions(self, agent, target, current):
+        """Secondary sanctions on China: the axis's escalation makes them attractive to a hostile
+        state; its own dependency on China plus its exposure to Chinese counter-measures make
+        them costly; China's capacity to retaliate is the escalation risk.  For a member, who
+        decides how far to follow the leader, cost and risk scale with the leader's level."""
+        china = self.china
+        cost = agent.dep("china") + agent.sanction_exposure
+        risk = china.hostility * china.capability
+        if agent.state_id != SANCTIONS_LEADER:   # a member's level scales the leader's sanctions
+            cost, risk = cost * self.ctx["us_level"], risk * self.ctx["us_level"]
+        return self._policy_inputs(agent, current, motive=agent.hostility * self._axis_escalation(), cost=cost,
+                                   risk=risk, stake=agent.prestige_stake, cohesion=self.ctx["cohesion"])
+
+    def _inputs_aid(self, agent, target, current):
+        """Aid to Ukraine: hostility to the rival bloc is the motive and Russia's success (the
+        stake) sharpens it; the burden falls on a less capable donor; Russia's means and will to
+        escalate against donors are the risk."""
+        russia = self.by_id["russia"]
+        return self._policy_inputs(agent, current, motive=agent.hostility,
+                                   cost=1.0 - agent.capability, risk=russia.risk_tolerance * russia.capability,
+                                   stake=agent.prestige_stake, cohesion=self.ctx["cohesion"])
+
+    def _inputs_deterrence(self, agent, target, current):
+        """Indo-Pacific deterrence: Korean tension is the motive; the burden falls on a less
+        capable state; North Korea's risk tolerance at that tension is the risk."""
+        nk = self.by_id["north_korea"]
+        tension = self.ctx["tension"]
+        return self._policy_inputs(agent, current, motive=agent.hostility * tension,
+                                   cost=1.0 - agent.capability, risk=nk.risk_tolerance * tension,
+                                   failure=self.zero + 0.5, cohesion=self.ctx["cohesion"])
+
+    def _inputs_strikes(self, agent, target, current):
+        """Strikes on Iran and its proxies: escalation is the motive; the international backlash
+        (its exposure) is the cost; a regional war driven by Iran's risk tolerance is the risk."""
+        iran = self.by_id["iran"]
+        escalation = self.p["theatres.middle_east.escalation"]
+        return self._policy_inputs(agent, current, motive=agent.hostility * escalation,
+                                   cost=agent.sanction_exposure, risk=iran.risk_tolerance * escalation,
+                                   failure=self.zero + 0.5)
+
+    def _inputs_resistance(self, agent, target, current):
+        """Ukraine's resistance: its hostility to the invader is the motive; fighting on without
+        aid or capability is the cost; Russia's escalation is the risk (its own risk tolerance
+        discounts it)."""
+        russia = self.by_id["russia"]
+        aid = self.ctx["aid"]
+        received = sum(level for _, level in aid) / max(len(aid), 1)
+        return self._policy_inputs(agent, current, motive=agent.hostility,
+                                   cost=(1.0 - received) * (1.0 - agent.capability),
+                                   risk=russia.risk_tolerance * russia.capability, failure=self.zero + 0.5)
+
+    def _inputs_arms(self, agent, target, current):
+        """South Korea's arms to Ukraine: North Korea's help to Russia is the motive (Schuman M13b);
+        China's counter-measures are the cost; Korean tension is the risk; allied cohesion pushes."""
+        ctx = self.ctx
+        return rules.LinkInputs(
+            alignment=self.one, hostility=agent.hostility * self.commit("north_korea", "russia"),
+            leverage=self.zero, energy=self.zero, bond=self.zero, tie_floor=self.zero,
+            exposure=agent.sanction_exposure, west_dep=agent.dep("china"),
+            intensity=self.one, threat=self.zero, redline=self.no_redline,
+            instability=ctx["tension"], risk_tolerance=agent.risk_tolerance,
+            failure=self.zero, prestige_stake=self.zero, cohesion=-ctx["cohesion"],
+            current=current)
+
+    def _inputs_support(self, agent, partner, current):
         ctx, p, i = self.ctx, self.p, agent.state_id
-        current = agent.support[partner]
-        if i == "south_korea":
-            return rules.LinkInputs(
-                alignment=self.one, hostility=agent.hostility * self.commit("north_korea", "russia"),
-                leverage=self.zero, energy=self.zero, bond=self.zero, tie_floor=self.zero,
-                exposure=agent.sanction_exposure, west_dep=agent.dep("china"),
-                intensity=self.one, threat=self.zero, redline=self.no_redline,
-                instability=ctx["tension"], risk_tolerance=agent.risk_tolerance,
-                failure=self.zero, prestige_stake=self.zero, cohesion=-ctx["cohesion"],
-                current=current)
         china = i == "china"   # the West's redline covers weapons from China to any partner
         korea_dep = agent.dep("south_korea") + agent.dep("japan")
         gulf = p.get(f"states.{i}.gulf_oil_dependency", self.zero)
@@ -221,15 +356,19 @@ class AxisModel(mesa.Model):
             tie_floor=p["decision.tie_floor_rung"],
             exposure=agent.sanction_exposure,
             west_dep=ctx["west_dep"][i],
-            intensity=ctx["intensity_china"] if i == "china" else ctx["intensity"],
+            intensity=ctx["intensity_china"] if china else ctx["intensity"],
             threat=ctx["threat"] if china else self.zero,
             redline=ctx["redline"] if china else self.no_redline,
             instability=instability,
             risk_tolerance=agent.risk_tolerance,
-            failure=0.5 * ctx["failure"][partner] + 0.5 * ctx["failure_axis"],
+            failure=0.5 * ctx["failure"].get(partner, ctx["failure_axis"]) + 0.5 * ctx["failure_axis"],
             prestige_stake=p.get(f"states.{i}.prestige_stake", self.zero),
             cohesion=ctx["cohesion"],
             current=current)
+
+    def note_held_terms(self, link: LinkDecl, x: rules.LinkInputs, w: rules.Weights, choice: np.ndarray) -> None:
+        if self.recorder is not None and link.kind != "support":
+            self.recorder.record_policy_terms(self.month + 1, link, x, w, choice)
 
     # ------------------------------------------------------------------ the month
     def step(self) -> None:
@@ -239,7 +378,6 @@ class AxisModel(mesa.Model):
         for ev in self.events.get(self.month, ()):
             self._apply_event(ev)
         self.ctx = self._context()
-        self._u = self.streams.uniforms(self._width)
         agents = list(self.by_id.values())
         for agent in agents:
             agent.decide()
@@ -280,39 +418,45 @@ class AxisModel(mesa.Model):
         self.p[ev.path] = np.rint(new) if integer else new
         if ev.path == "theatres.ukraine.momentum":
             self.momentum["russia"] = self.p[ev.path].copy()
-        if ev.path.startswith("decision.weights."):
-            setattr(self.weights, ev.path.rsplit(".", 1)[1], self.p[ev.path])
+        if ev.path.startswith("decision.policy_weights."):
+            _, _, kind, name = ev.path.split(".")
+            setattr(self.policy_weights[kind], name, self.p[ev.path])
         if ev.path.startswith("decision.") and (ev.path.endswith("_curvature") or
                                                 ev.path.endswith("tie_floor_rung")):
             self._profiles()
 
     def _move_world(self) -> None:
         p, ctx = self.p, self.ctx
-        u = self._u
-        z = {k: DynamicStreams.normals(u[row]) for k, row in self._noise_rows.items()}
+        z = {name: DynamicStreams.normals(self.streams.draw(f"theatre:{name}"))
+             for name in ("front", "escalation", "tension")}
         b = self.by_id
         coupling = p["theatres.coupling"]
 
-        # Ukraine: Russia's inputs (axis support multiplies its strength) vs Ukraine's.
-        axis_support = sum(w * self.commit(s, "russia") for s, w in RUSSIA_SUPPORT_MIX.items())
-        russia_in = p["theatres.ukraine.russia_strength"] * (1 + p["theatres.ukraine.axis_elasticity"]
-                                                             * axis_support)
-        ukraine_in = (p["theatres.ukraine.ukraine_strength"] * b["ukraine"].capability
-                      + p["policies.ukraine_support.level"]
-                      * 0.5 * (b["united_states"].capability + b["europe"].capability)
-                      + SK_ARMS_WEIGHT * b["south_korea"].capability * self.commit("south_korea", "ukraine"))
-        front0 = p["theatres.ukraine.front"]
-        front = th.front_step(front0, russia_in, ukraine_in, p["theatres.ukraine.rate"],
-                              p["theatres.ukraine.noise"], z["front"])
+        # Ukraine: Russia's inputs (axis support multiplies its strength) vs Ukraine's
+        # (its resistance, the donors' aid, South Korea's arms).
+        u = "theatres.ukraine."
+        axis_support = sum(p[f"{u}support_mix.{s}"] * self.commit(s, "russia")
+                           for s in self.resolved.scenario.theatres.ukraine.support_mix)
+        russia_in = p[u + "russia_strength"] * (1 + p[u + "axis_elasticity"] * axis_support)
+        resistance = sum(self.level(lk) for lk in self.world.links_of("resistance")) if \
+            self.world.links_of("resistance") else self.one
+        aid = self._levels("aid")
+        donors = sum(level * b[sid].capability for sid, level in aid) / max(len(aid), 1)
+        ukraine_in = (p[u + "ukraine_strength"] * b["ukraine"].capability * resistance + donors
+                      + p[u + "arms_weight"] * b["south_korea"].capability * self.commit("south_korea", "ukraine"))
+        front0 = p[u + "front"]
+        front = th.front_step(front0, russia_in, ukraine_in, p[u + "rate"], p[u + "noise"], z["front"])
         rate = p["decision.perception_rate"]
         self.momentum["russia"] = th.ema(self.momentum["russia"], front - front0, rate)
 
         # Middle East: Iran's capability (Chinese oil money, Russian help, Israeli strikes).
         me = "theatres.middle_east."
         escalation0 = p[me + "escalation"]
-        deterrence_me = p["policies.deterrence.middle_east"] * b["israel"].capability
+        strikes = self._levels("strikes")
+        deterrence_me = sum(level * b[sid].capability for sid, level in strikes) / max(len(strikes), 1)
         iran_cap0 = p["states.iran.capability"]
-        revenue = sum(w * self.commit(s, "iran") for s, w in IRAN_SUPPORT_MIX.items())
+        revenue = sum(p[f"{me}revenue_mix.{s}"] * self.commit(s, "iran")
+                      for s in self.resolved.scenario.theatres.middle_east.revenue_mix)
         iran_cap = th.capability_step(iran_cap0, p[me + "capability_rate"], revenue, p[me + "attrition"],
                                       deterrence_me, escalation0)
         self.momentum["iran"] = th.ema(self.momentum["iran"], iran_cap - iran_cap0, rate)
@@ -324,14 +468,14 @@ class AxisModel(mesa.Model):
         # Korea: North Korea's drive, boosted by Russian missile/space help, vs allied deterrence.
         k = "theatres.korea."
         nk_cap = b["north_korea"].capability * (1 + p[k + "russia_tech"] * self.commit("russia", "north_korea"))
-        deterrence_ip = p["policies.deterrence.indo_pacific"] * 0.5 * (b["south_korea"].capability
-                                                                       + b["japan"].capability)
+        deterrers = self._levels("deterrence")
+        deterrence_ip = sum(level * b[sid].capability for sid, level in deterrers) / max(len(deterrers), 1)
         target_t = th.driven_target(p[k + "nk_drive"], b["north_korea"].risk_tolerance, nk_cap, deterrence_ip,
                                     coupling * COUPLING_SCALE, escalation0, front0)
         tension = th.relax_step(tension0, target_t, p[k + "rate"], p[k + "noise"], z["tension"])
         self.momentum["north_korea"] = th.ema(self.momentum["north_korea"], tension - tension0, rate)
 
-        p["theatres.ukraine.front"] = front
+        p[u + "front"] = front
         p["states.iran.capability"] = iran_cap
         p[me + "escalation"] = escalation
         p[k + "tension"] = tension
@@ -367,7 +511,7 @@ class AxisModel(mesa.Model):
             rate_y = p.get(f"states.{sid}.decoupling_rate")
             if rate_y is None or not np.any(rate_y):
                 continue
-            for c in self.resolved.scenario.policies.secondary_sanctions.coalition:
+            for c in self.coalition:
                 key = f"states.{sid}.dependency.{c}"
                 if key in p:
                     p[key] = p[key] * (1.0 - rate_y / 12.0)
@@ -379,12 +523,18 @@ class AxisModel(mesa.Model):
 
     # ------------------------------------------------------------------ outputs
     def cohesion_index(self) -> np.ndarray:
-        """Mean commitment over the twelve directed axis links (0 none .. 1 all weapons)."""
-        total = np.zeros(self.replicates)
-        for sid in AXIS:
-            for partner in self.by_id[sid].partners:
-                total = total + self.commit(sid, partner)
-        return total / 12.0
+        """Mean commitment over the directed support links among axis states (0 none .. 1 all weapons)."""
+        total, count = np.zeros(self.replicates), 0
+        for link in self.world.links_of("support"):
+            if link.source in self.axis and link.target in self.axis:
+                total = total + self.commit(link.source, link.target)
+                count += 1
+        return total / max(count, 1)
+
+    def policy_outcomes(self) -> dict[str, np.ndarray]:
+        """Binary outcome of every Western/regional decision at the horizon (level above zero)."""
+        return {name: (self.level(link) > 0).astype(np.int8)
+                for name, (link, _) in policy_outcomes(self.world).items()}
 
     def outcomes(self) -> dict[str, np.ndarray]:
         out = self.resolved.scenario.outcome
@@ -403,12 +553,16 @@ class AxisModel(mesa.Model):
             "tension": self.p["theatres.korea.tension"].copy(),
             "china_cost": self.cost.copy(),
             "broad_sanctions": self.broad_active.astype(np.int8),
+            "sanction_intensity": self.ctx["intensity_china"].copy(),
+            **self.policy_outcomes(),
+            **{f"{lk.source}_{lk.kind}_level": self.level(lk).copy() for lk in self.links if lk.kind != "support"},
         }
 
 
 class Recorder:
-    """Monthly records: per-replicate series (first ``limit`` replicates), China's rung
-    counts for every replicate, and the mean of every utility term per rung."""
+    """Monthly records: per-replicate series (first ``limit`` replicates), the rung counts of
+    every decision link for every replicate, the mean of every utility term per rung of
+    China's Russia decision, and the mean held terms of every Western/regional decision."""
 
     def __init__(self, model: AxisModel, limit: int | None):
         self.model = model
@@ -425,9 +579,14 @@ class Recorder:
         # (float32), to compare the runs in which China ends up staying with those where it breaks
         self.stay_rung = max(1, model.resolved.scenario.outcome.stay_threshold)
         self.term_margin = np.zeros((months, len(rules.TERMS), n), dtype=np.float32)
-        # Alignment network: summed commitment (0-1) of every directed support link per month.
-        self.links = list(model._rows)
+        # Alignment network: summed commitment (0-1) of every directed decision link per month.
+        self.links = [(lk.source, lk.target) for lk in model.links]
         self.link_sums = np.zeros((months, len(self.links)))
+        # Every decision link: rung counts and summed level per month; Western decisions' held terms.
+        self.policy_links = [lk for lk in model.links if lk.kind != "support"]
+        self.policy_rungs = {lk.name: np.zeros((months, rules.N_RUNGS), dtype=np.int64) for lk in self.policy_links}
+        self.policy_level_sums = {lk.name: np.zeros(months) for lk in self.policy_links}
+        self.policy_term_sums = {lk.name: np.zeros((months, len(rules.TERMS))) for lk in self.policy_links}
 
     def record_state(self, month: int) -> None:
         m, k = self.model, self.limit
@@ -453,6 +612,24 @@ class Recorder:
         for j, (sid, partner) in enumerate(self.links):   # summed commitment, from the rung counts
             rungs = np.bincount(m.by_id[sid].support[partner], minlength=rules.N_RUNGS)
             self.link_sums[month, j] = rungs @ rules.COMMIT
+        for lk in self.policy_links:
+            self.policy_rungs[lk.name][month] = np.bincount(m.by_id[lk.source].support[lk.target],
+                                                            minlength=rules.N_RUNGS)
+            self.policy_level_sums[lk.name][month] = float(m.level(lk).sum())
+
+    def record_policy_terms(self, month: int, link: LinkDecl, x, w, choice) -> None:
+        """Sum over replicates of each named term at the rung chosen (inertia left out)."""
+        d = rules.drivers(x, w)
+        held = choice.astype(np.intp)
+        c = rules.COMMIT[held]
+        rows = np.arange(len(held))
+        m = self.model
+        profile = {"strategic_gain": m.gain[rows, held], "sanction_cost": m.visibility[rows, held],
+                   "leader_tie": np.zeros(len(held))}
+        sums = self.policy_term_sums[link.name]
+        for i, name in enumerate(rules.TERMS):
+            if name in d:
+                sums[month, i] += float((d[name] * profile.get(name, c)).sum())
 
     def record_decision(self, month: int, terms: dict[str, np.ndarray] | None) -> None:
         if terms is None:

@@ -41,19 +41,29 @@ def param_uniforms(seed: int, path: str, n: int, offset: int = 0) -> np.ndarray:
 
 
 class DynamicStreams:
-    """Per-month uniforms for replicates offset..offset+n-1 (shape (width, n))."""
+    """Per-month uniforms for replicates offset..offset+n-1, one named stream per link or
+    theatre: ``draw(name)`` gives the next month's (n,) uniforms of that stream.
+
+    Each name's stream is its own Generator per chunk (keyed by the name's CRC), so adding a
+    link or a theatre leaves the numbers of every other stream unchanged.
+    """
 
     def __init__(self, seed: int, n: int, offset: int = 0):
-        self.n, self.offset = n, offset
-        self._gens = [_generator(seed, _DYNAMICS, c) for c in _chunks(offset, n)]
+        self.seed, self.n, self.offset = int(seed), n, offset
+        self._chunks = list(_chunks(offset, n))
         self._start = offset - (offset // CHUNK) * CHUNK
+        self._gens: dict[str, list[np.random.Generator]] = {}
 
-    def uniforms(self, width: int) -> np.ndarray:
-        if len(self._gens) == 1:
-            block = self._gens[0].random((width, CHUNK))
+    def draw(self, name: str) -> np.ndarray:
+        gens = self._gens.get(name)
+        if gens is None:
+            key = path_key(name)
+            gens = self._gens[name] = [_generator(self.seed, _DYNAMICS, key, c) for c in self._chunks]
+        if len(gens) == 1:
+            block = gens[0].random(CHUNK)
         else:
-            block = np.concatenate([g.random((width, CHUNK)) for g in self._gens], axis=1)
-        return block[:, self._start:self._start + self.n]
+            block = np.concatenate([g.random(CHUNK) for g in gens])
+        return block[self._start:self._start + self.n]
 
     @staticmethod
     def normals(u: np.ndarray) -> np.ndarray:

@@ -174,6 +174,7 @@ def _load_chain(file: Path, chain: list[Path]) -> tuple[dict, Origins]:
     if not parent_path.exists():
         line = origins.get(("extends",), (str(file), 1))[1]
         raise ScenarioError(str(file), line, "extends", f"file not found: {parent_ref}")
+    _refuse_structural(data, origins, file)
     base, base_origins = _load_chain(parent_path, chain + [real])
     merged = _merge(base, data)
     merged_origins = dict(base_origins)
@@ -181,6 +182,25 @@ def _load_chain(file: Path, chain: list[Path]) -> tuple[dict, Origins]:
     merged.pop("extends", None)
     merged["extends"] = parent_ref
     return merged, merged_origins
+
+
+#: What only the root of an ``extends`` chain (the baseline) may set: China's own choice set and
+#: the weights of the support decisions.  A scenario that capped China's rungs or reweighted its
+#: terms would script China's answer instead of setting the world it answers.
+STRUCTURAL = (("states", "china", "support"), ("states", "china", "max_support"), ("decision", "weights"))
+
+
+def _refuse_structural(data: dict, origins: Origins, file: Path) -> None:
+    for path in STRUCTURAL:
+        node: Any = data
+        for key in path:
+            node = node.get(key) if isinstance(node, dict) else None
+        if node is not None:
+            line = _origin_for(origins, path, str(file))[1]
+            raise ScenarioError(str(file), line, ".".join(path),
+                                "only the baseline (a file that extends nothing) may set this: a scenario "
+                                "sets the world, not China's choice set or the weights of its decision "
+                                "(use --set or a sweep to study them)")
 
 
 def _merge(base: Any, child: Any) -> Any:
@@ -267,6 +287,11 @@ def _translate(err: dict, origins: Origins, file: str) -> ScenarioError:
             return ScenarioError(where[0], where[1], path_str(loc),
                                  f"unknown state '{bad}'{did_you_mean(bad, STATE_IDS)}")
         return ScenarioError(where[0], where[1], parent, f"bad key {bad!r}: {err['msg']}")
+    if not loc and kind == "value_error":       # a whole-scenario check names its own dotted path
+        head, sep, rest = err["msg"].removeprefix("Value error, ").partition(": ")
+        if sep and all(part.replace("_", "").isalnum() for part in head.split(".")):
+            loc = tuple(int(p) if p.isdigit() else p for p in head.split("."))
+            err = {**err, "msg": rest}
     where = _origin_for(origins, loc, file)
     path = path_str(loc)
     if kind == "extra_forbidden":
@@ -325,6 +350,10 @@ def _check_events(resolved: Resolved) -> None:
             raise ScenarioError(where[0], where[1], f"events[{i}].path",
                                 "events cannot set a state's support rung: choices come from the "
                                 "decision rules")
+        if path.startswith("decision.weights."):
+            raise ScenarioError(where[0], where[1], f"events[{i}].path",
+                                "events cannot change the weights of the support decisions: a scenario "
+                                "sets the world, not China's decision (use --set or a sweep to study them)")
         if path not in resolved.params:
             raise ScenarioError(where[0], where[1], f"events[{i}].path",
                                 f"'{ev.path}' is not a numeric parameter"

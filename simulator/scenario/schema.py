@@ -6,6 +6,7 @@ Every numeric parameter is a :class:`Param`: either a bare number or
 
 from __future__ import annotations
 
+import difflib
 import math
 from functools import partial
 from typing import Annotated, Any, Literal, Optional, Union
@@ -19,8 +20,11 @@ AXIS = ("china", "russia", "iran", "north_korea")
 WEST = ("united_states", "europe", "ukraine", "israel", "south_korea", "japan")
 RUNG_NAMES = ("0 distance", "1 trade only", "2 + dual-use", "3 + components", "4 + weapons")
 
-StateId = Literal["china", "russia", "iran", "north_korea", "united_states", "europe",
-                  "ukraine", "israel", "south_korea", "japan"]
+#: A state id: one of STATE_IDS or a state the scenario declares in its ``world:`` block.
+StateId = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*$", max_length=40)]
+#: Kinds of decision link (simulator/model/world.py declares what each means).
+LINK_KINDS = ("support", "arms", "sanctions", "aid", "deterrence", "strikes", "resistance")
+POLICY_KINDS = ("sanctions", "aid", "deterrence", "strikes", "resistance")
 
 
 class Strict(BaseModel):
@@ -85,7 +89,8 @@ class StateSpec(Strict):
     dependency: dict[StateId, Share] = Field(
         default_factory=dict, description="partner -> share of this state's exports (or trade) with it")
     risk_tolerance: Share
-    sanction_exposure: Share
+    sanction_exposure: Share = Field(default=0.0, description="how much of its economy sanctions (or "
+                                                              "counter-measures) can reach")
     capability: Share
     hostility: Share = Field(description="hostility to the US-led order (the axis' common aim)")
     ambition: Num(-0.1, 0.1) = Field(
@@ -104,6 +109,9 @@ class StateSpec(Strict):
     max_support: dict[StateId, Rung] = Field(
         default_factory=dict, description="highest rung it can give a partner (what the partner can use); "
                                           "default 4")
+    policy: dict[Literal["arms", "sanctions", "aid", "deterrence", "strikes", "resistance"], Rung] = Field(
+        default_factory=dict, description="initial rung of each Western/regional decision it takes (month 0; "
+                                          "default 2, the November 2024 level)")
 
     @model_validator(mode="after")
     def _support_within_max(self):
@@ -124,16 +132,21 @@ class StateSpec(Strict):
 
 class Ukraine(Strict):
     front: Share = Field(description="Russia's progress toward its war aims (0 none, 1 achieved)")
+    support_mix: dict[StateId, Share] = Field(
+        description="weight of each supporter's commitment in the axis support that multiplies Russia's strength")
     momentum: Num(-0.1, 0.1) = Field(description="recent monthly change of the front (month 0)")
     russia_strength: Num(0, 2)
     ukraine_strength: Num(0, 2)
     axis_elasticity: Num(0, 3) = Field(description="how much axis support multiplies Russia's strength")
+    arms_weight: Num(0, 1) = Field(description="weight of South Korea's arms in Ukraine's strength")
     rate: Num(0, 1)
     noise: Num(0, 1)
 
 
 class MiddleEast(Strict):
     escalation: Share
+    revenue_mix: dict[StateId, Share] = Field(
+        description="weight of each partner's commitment in the revenue and help that build Iran's capability")
     iran_drive: Num(0, 3)
     capability_rate: Num(0, 1) = Field(description="monthly rate at which Iran's capability changes")
     attrition: Num(0, 5) = Field(description="how hard Israeli/US strikes wear down Iran's capability")
@@ -182,11 +195,21 @@ class Deterrence(Strict):
     indo_pacific: Share
 
 
+class Control(Strict):
+    """Whether a Western/regional decision is taken by its state each month or fixed by the scenario."""
+
+    mode: Literal["decided", "fixed"] = "decided"
+    from_month: int = Field(0, ge=0, le=600, description="fixed: from this month on (decided before)")
+
+
 class Policies(Strict):
     secondary_sanctions: SecondarySanctions
     ukraine_support: UkraineSupport
     deterrence: Deterrence
     allied_cohesion: AlliedCohesion
+    control: dict[str, Control] = Field(
+        default_factory=dict, description="'<state>.<kind>' (e.g. united_states.sanctions) -> decided or fixed; "
+                                          "an event on a policy's level fixes it from that month")
 
 
 class Weights(Strict):
@@ -198,6 +221,24 @@ class Weights(Strict):
     prestige_cost: Num(0, 20)
     allies_cost: Num(0, 20)
     tie: Num(0, 10)
+
+
+class PolicyWeights(Strict):
+    """Weights of the named terms in one kind of Western/regional decision."""
+
+    strategic_gain: Num(0, 20) = Field(description="the motive to act")
+    sanction_cost: Num(0, 20) = Field(description="the decider's own economic cost")
+    instability_cost: Num(0, 20) = Field(description="escalation risk, weighed by caution")
+    prestige_cost: Num(0, 20) = Field(description="stake in the adversary's failure")
+    allies_cost: Num(0, 20) = Field(description="push from allied cohesion")
+
+
+class PolicyWeightSet(Strict):
+    sanctions: PolicyWeights
+    aid: PolicyWeights
+    deterrence: PolicyWeights
+    strikes: PolicyWeights
+    resistance: PolicyWeights
 
 
 class Decision(Strict):
@@ -212,6 +253,9 @@ class Decision(Strict):
     visibility_curvature: Num(0.05, 5) = Field(description="sanction visibility of rung k is (k/4)**this")
     tie_floor_rung: Num(0, 4) = Field(description="the leaders' tie rewards support up to this rung, not beyond")
     weights: Weights
+    policy_weights: PolicyWeightSet
+    policy_temperature: Num(0.001, 10) = Field(
+        description="logit noise of the Western and regional decisions (higher: less predictable)")
 
 
 class Event(Strict):
@@ -252,6 +296,25 @@ class Sweep(Strict):
     fixed: bool = Field(False, description="use point values for the parameters that are not swept")
 
 
+class WorldState(Strict):
+    name: str = ""
+    bloc: Literal["axis", "west", "neutral"] = "neutral"
+    role: str = ""
+
+
+class WorldLink(Strict):
+    source: StateId
+    target: StateId
+    kind: Literal["support"] = Field("support", description="a further state's support rungs to a partner")
+
+
+class WorldSpec(Strict):
+    """States and links a scenario adds to the declared world (simulator/model/world.py)."""
+
+    states: dict[StateId, WorldState] = Field(default_factory=dict)
+    links: list[WorldLink] = Field(default_factory=list)
+
+
 class Scenario(Strict):
     name: str
     description: str = ""
@@ -260,6 +323,7 @@ class Scenario(Strict):
     horizon_months: int = Field(36, ge=1, le=600)
     runs: int = Field(2000, ge=1, le=10_000_000)
     seed: int = Field(20241105, ge=0, le=2**63 - 1)
+    world: WorldSpec = Field(default_factory=WorldSpec)
     states: dict[StateId, StateSpec]
     theatres: Theatres
     policies: Policies
@@ -268,9 +332,58 @@ class Scenario(Strict):
     outcome: Outcome = Field(default_factory=Outcome)
     sweep: Optional[Sweep] = None
 
+    @model_validator(mode="before")
+    @classmethod
+    def _known_states(cls, data):
+        """Refuse a state that is neither built in nor declared under world.states (before its
+        attributes are checked, so that a typo is reported as one)."""
+        if isinstance(data, dict) and isinstance(data.get("states"), dict):
+            world = data.get("world") if isinstance(data.get("world"), dict) else {}
+            extra = world.get("states") if isinstance(world.get("states"), dict) else {}
+            declared = STATE_IDS + tuple(extra)
+            for sid in data["states"]:
+                if sid not in declared:
+                    close = difflib.get_close_matches(str(sid), declared, n=1)
+                    hint = f" (did you mean '{close[0]}'?)" if close else " (declare it under world.states)"
+                    raise ValueError(f"states.{sid}: unknown state '{sid}'{hint}")
+        return data
+
     @model_validator(mode="after")
     def _all_states(self):
-        missing = [s for s in STATE_IDS if s not in self.states]
+        declared = self.state_ids()
+
+        def unknown_state(path: str, sid: str) -> ValueError:
+            close = difflib.get_close_matches(sid, declared, n=1)
+            hint = f" (did you mean '{close[0]}'?)" if close else " (declare it under world.states)"
+            return ValueError(f"{path}: unknown state '{sid}'{hint}")
+
+        for sid in self.world.states:
+            if sid in STATE_IDS:
+                raise ValueError(f"world: state '{sid}' is already declared")
+        missing = [s for s in declared if s not in self.states]
         if missing:
             raise ValueError(f"states missing: {', '.join(missing)}")
+        for sid in self.states:
+            if sid not in declared:
+                raise unknown_state(f"states.{sid}", sid)
+        for sid, spec in self.states.items():
+            for field in ("dependency", "energy_imports", "leader_bond", "alignment", "support", "max_support"):
+                for k in getattr(spec, field):
+                    if k not in declared:
+                        raise unknown_state(f"states.{sid}.{field}.{k}", k)
+        for i, link in enumerate(self.world.links):
+            for end in (link.source, link.target):
+                if end not in declared:
+                    raise unknown_state(f"world.links.{i}", end)
+        for name, mix in (("theatres.ukraine.support_mix", self.theatres.ukraine.support_mix),
+                          ("theatres.middle_east.revenue_mix", self.theatres.middle_east.revenue_mix)):
+            for k in mix:
+                if k not in declared:
+                    raise unknown_state(f"{name}.{k}", k)
+        for c in self.policies.secondary_sanctions.coalition:
+            if c not in declared:
+                raise unknown_state("policies.secondary_sanctions.coalition", c)
         return self
+
+    def state_ids(self) -> tuple[str, ...]:
+        return STATE_IDS + tuple(self.world.states)

@@ -1,0 +1,61 @@
+"""Every attribute drawn for a state acts on something: setting it to the low and then the high
+end of its range (point values, same seed) changes at least one number of summary.json.
+
+The list of attributes is generated from the scenario's parameters, so a new attribute is
+covered automatically.  It is checked in the worlds where every state decides
+(west_decides.yaml) and where Europe and Japan weigh following broad US sanctions
+(secondary_sanctions_us_led.yaml).  KNOWN_INERT lists, with the reason, the attributes that
+still act on nothing there; the test fails when one of them starts acting (remove it) as well
+as when another stops.
+"""
+
+import json
+
+import pytest
+
+from simulator.analysis.summary import summarize
+from simulator.experiment.ensemble import run_ensemble
+from simulator.scenario import load_scenario
+
+from .conftest import SCENARIOS
+
+WORLDS = ("west_decides", "secondary_sanctions_us_led")
+RUNS = 150
+
+SATURATED = "the partners' support to each other sits at its cap in every run, so their leaders' tie never " \
+            "changes a choice (model.md section 9)"
+KNOWN_INERT = {
+    **{f"states.{a}.leader_bond.{b}": SATURATED for a in ("russia", "iran", "north_korea")
+       for b in ("china", "russia", "iran", "north_korea") if a != b},
+    "states.china.dependency.north_korea": "0.05-0.1% of China's exports: too small to change a choice",
+    "states.israel.hostility": "Israel's strikes stay at their November 2024 level across the range",
+    "states.united_states.dependency.china": "across its range the US's own cost of sanctions stays far below "
+                                             "the escalation risk that bounds its level",
+    "states.united_states.sanction_exposure": "as for its dependency on China",
+}
+
+
+def drawn_state_attributes() -> list[str]:
+    res = load_scenario(SCENARIOS / f"{WORLDS[0]}.yaml")
+    return [p for p, s in res.params.items() if p.startswith("states.") and s.range and s.range[0] < s.range[1]]
+
+
+def acts(world: str, path: str, lo: float, hi: float) -> bool:
+    def summary(value):
+        ens = run_ensemble(SCENARIOS / f"{world}.yaml", runs=RUNS, seed=1, fixed=True, overrides=[f"{path}={value}"])
+        return json.dumps(summarize(ens), sort_keys=True, default=str)
+    return summary(lo) != summary(hi)
+
+
+@pytest.mark.slow
+def test_every_drawn_state_attribute_acts_on_the_summary():
+    paths = drawn_state_attributes()
+    assert len(paths) > 60
+    res = load_scenario(SCENARIOS / f"{WORLDS[0]}.yaml")
+    inert = []
+    for path in paths:
+        lo, hi = res.params[path].range
+        if not any(acts(world, path, lo, hi) for world in WORLDS):
+            inert.append(path)
+    assert sorted(set(inert) - set(KNOWN_INERT)) == [], "attributes that act on nothing"
+    assert sorted(set(KNOWN_INERT) - set(inert)) == [], "now acting: remove from KNOWN_INERT"

@@ -1,0 +1,116 @@
+"""Western and regional decisions: each responds to its drivers in the direction the articles
+and common sense give.  Every test compares two worlds on common random numbers (same seed,
+same draws) and requires the paired difference to lie beyond its 95% interval."""
+
+import numpy as np
+import pytest
+
+from simulator.experiment.ensemble import run_ensemble
+
+from .conftest import SCENARIOS
+
+RUNS = 1500
+
+
+def ens(name, *overrides, runs=RUNS):
+    return run_ensemble(SCENARIOS / f"{name}.yaml", runs=runs, seed=20241105, overrides=list(overrides))
+
+
+def paired(a, b, column):
+    """Mean and 95% half-width of the per-run difference a - b."""
+    d = a.outcomes[column].to_numpy(float) - b.outcomes[column].to_numpy(float)
+    return float(d.mean()), float(1.96 * d.std(ddof=1) / np.sqrt(len(d)))
+
+
+def test_europe_more_dependent_on_china_joins_sanctions_less():
+    low = ens("secondary_sanctions_us_led", "states.europe.dependency.china=0.05")
+    high = ens("secondary_sanctions_us_led", "states.europe.dependency.china=0.3")
+    diff, half = paired(high, low, "europe_sanctions_level")
+    assert diff < 0 and diff + half < 0
+
+
+def test_a_us_only_coalition_bites_less_than_a_joined_one():
+    """Sanctions reach China through the markets of the coalition's members: with the US alone
+    they reach less of its trade, cost it less, and it stays more often."""
+    from simulator.scenario.loader import load_scenario, resolve_data
+    joined = ens("secondary_sanctions")
+    res = load_scenario(SCENARIOS / "secondary_sanctions.yaml")
+    data = dict(res.data)
+    data["policies"] = {**data["policies"],
+                        "secondary_sanctions": {**data["policies"]["secondary_sanctions"],
+                                                "coalition": ["united_states"]}}
+    alone = run_ensemble(resolve_data(data, [], res.file, res.origins), runs=RUNS, seed=20241105)
+    cost, half = paired(alone, joined, "china_cost")
+    assert cost < 0 and cost + half < 0
+    stays, half_s = paired(alone, joined, "china_stays")
+    assert stays > 0 and stays - half_s > 0
+
+
+def test_europe_left_to_decide_follows_a_broad_us_policy_only_partly():
+    us_led = ens("secondary_sanctions_us_led")
+    joined = ens("secondary_sanctions")
+    level, half = paired(us_led, joined, "europe_sanctions_level")
+    assert level < 0 and level + half < 0
+    stays, half_s = paired(us_led, joined, "china_stays")
+    assert stays > 0 and stays - half_s > 0
+
+
+def test_higher_us_hostility_raises_its_sanctions():
+    low = ens("west_decides", "states.united_states.hostility=0.6")
+    high = ens("west_decides", "states.united_states.hostility=0.8")
+    diff, half = paired(high, low, "united_states_sanctions_level")
+    assert diff > 0 and diff - half > 0
+
+
+def test_more_western_aid_holds_the_front():
+    low = ens("baseline", "policies.ukraine_support.level=0.5")
+    high = ens("baseline", "policies.ukraine_support.level=0.7")
+    diff, half = paired(high, low, "front")
+    assert diff < 0 and diff + half < 0
+
+
+def test_israels_capability_lowers_middle_east_escalation():
+    low = ens("west_decides", "states.israel.capability=0.7")
+    high = ens("west_decides", "states.israel.capability=0.9")
+    diff, half = paired(high, low, "escalation")
+    assert diff < 0 and diff + half < 0
+
+
+def test_a_fixed_policy_holds_its_level_and_a_decided_one_moves():
+    fixed = ens("baseline", runs=300)
+    decided = ens("west_decides", runs=300)
+    np.testing.assert_allclose(fixed.outcomes["united_states_aid_level"],
+                               fixed.outcomes["policies.ukraine_support.level"])   # the drawn level
+    assert np.all(fixed.outcomes["ukraine_resistance_level"] == 1.0)
+    moved = decided.outcomes["united_states_aid_level"].to_numpy()
+    assert (np.abs(moved - 0.6) > 1e-9).mean() > 0.05
+    base = decided.outcomes["policies.ukraine_support.level"].to_numpy()
+    rungs = moved / (base / 2)                     # level = base x rung / 2, capped at 1
+    below = moved < 1.0
+    np.testing.assert_allclose(rungs[below], np.round(rungs[below]), atol=1e-9)
+
+
+def test_an_event_on_a_policy_level_fixes_that_policy_from_its_month(write_yaml):
+    file = write_yaml("name: ev\nextends: " + str(SCENARIOS / "west_decides.yaml") + "\n"
+                      "events:\n  - {month: 4, path: policies.ukraine_support.level, set: 0.9}\n")
+    e = run_ensemble(file, runs=300, seed=3)
+    np.testing.assert_allclose(e.outcomes["united_states_aid_level"], 0.9)
+    np.testing.assert_allclose(e.outcomes["europe_aid_level"], 0.9)
+    assert e.resolved.scenario.policies.control["united_states.aid"].mode == "decided"
+
+
+def test_each_november_2024_policy_is_its_states_best_reply():
+    """Revealed preference: at the point values, with every policy decided, no Western or
+    regional decision gains by moving from its starting rung (more than the switching cost)."""
+    import importlib.util
+    from .conftest import ROOT
+    spec = importlib.util.spec_from_file_location("policy_equilibrium", ROOT / "scripts" / "policy_equilibrium.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    rows = module.table(SCENARIOS / "west_decides.yaml")
+    assert {r[0] for r in rows} >= {"united_states.sanctions", "europe.sanctions", "united_states.aid",
+                                    "israel.strikes", "ukraine.resistance"}
+    for policy, start, best, held, utility, _ in rows:
+        assert held, f"{policy} would move from rung {start} (best {best}): {utility}"
+        if policy != "south_korea.arms":         # held by inertia only, as in the base model
+            assert best == start, policy
