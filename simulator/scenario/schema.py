@@ -268,9 +268,11 @@ class Scenario(Strict):
     outcome: Outcome = Field(default_factory=Outcome)
     sweep: Optional[Sweep] = None
 
-    @model_validator(mode="after")
-    def _all_states(self):
-        missing = [s for s in STATE_IDS if s not in self.states]
-        if missing:
-            raise ValueError(f"states missing: {', '.join(missing)}")
-        return self
+    @field_validator("states")
+    @classmethod
+    def _all_states(cls, states):
+        missing = [s for s in STATE_IDS if s not in states]
+        if missing:   # reported at the `states:` key, not at the top of the file
+            raise ValueError(f"missing: {', '.join(missing)} (every one of the {len(STATE_IDS)} states "
+                             f"must be given)")
+        return states
