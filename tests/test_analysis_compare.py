@@ -61,7 +61,14 @@ def test_unique_labels():
 
 
 def test_common_random_numbers_make_the_paired_ci_narrower():
-    """Same seed, two scenarios: the paired CI is much narrower than an unpaired one."""
+    """Same seed, two scenarios: the paired CI is narrower than an unpaired one.
+
+    With equal variances the width ratio is sqrt(1 - rho), rho the correlation of a replicate's
+    outcome in the two scenarios.  Measured (seeds 5-9, 400 runs, horizon 12): P(stays)
+    0.75-0.83 (rho 0.35-0.47), front 0.08-0.09 (rho 0.99: the war barely depends on the
+    sanctions), China's cost 0.68-0.76 (rho 0.45-0.56).  The limits keep the claim with room
+    for the model to change: pairing must remove at least 10% of the P(stays) width (rho >
+    0.19), 15% of the cost width (rho > 0.28), and 80% of the front width (rho > 0.96)."""
     a = run_ensemble(load_scenario(BASELINE, ["horizon_months=12"]), runs=400, seed=5).outcomes
     b = run_ensemble(load_scenario(SCENARIOS / "secondary_sanctions.yaml", ["horizon_months=12"]),
                      runs=400, seed=5).outcomes
@@ -70,7 +77,7 @@ def test_common_random_numbers_make_the_paired_ci_narrower():
     t = compare_table([("base", a), ("sanctions", b)])
     n = len(a)
     assert t.loc[1, "china_stays_diff"] < 0                      # broad sanctions: China steps back
-    for col, ratio in (("china_stays", 1.0), ("front", 0.3), ("china_cost", 0.95)):
+    for col, ratio in (("china_stays", 0.9), ("front", 0.2), ("china_cost", 0.85)):
         width_paired = t.loc[1, f"{col}_diff_high"] - t.loc[1, f"{col}_diff_low"]
         width_unpaired = 2 * 1.959963984540054 * math.sqrt(a[col].var() / n + b[col].var() / n)
         assert width_paired < ratio * width_unpaired, col

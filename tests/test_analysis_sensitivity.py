@@ -107,16 +107,32 @@ def test_sensitivity_command_runs_through_the_sweep_store_and_resumes(tmp_path, 
     assert "Sensitivity" in (out / "report.md").read_text()
     assert main(["discover", str(out), "--target", "china_stays == 0"]) == 2      # per-run column
     assert "p_stays < 0.5" in capsys.readouterr().err
-    threshold = float(points["p_stays"].median())
-    if points["p_stays"].nunique() > 1:
-        assert main(["discover", str(out), "--target", f"p_stays < {threshold}"]) == 0
-        found = json.loads((out / "discovery.json").read_text())
-        assert found["source"] == "points" and found["rows"] == 12
-        assert set(found["parameters_searched"]) <= set(table["parameter"])
+    # a continuous per-point outcome: 12 distinct values, so "below the median" is exactly 6 points
+    assert points["front_mean"].nunique() == 12
+    threshold = float(points["front_mean"].median())
+    assert main(["discover", str(out), "--target", f"front_mean < {threshold}"]) == 0
+    found = json.loads((out / "discovery.json").read_text())
+    assert found["source"] == "points" and found["rows"] == 12 and found["cases"] == 6
+    assert found["base_rate"] == 0.5
+    assert set(found["parameters_searched"]) <= set(table["parameter"])
     before = table.copy()
     assert main([*args, "--resume"]) == 0                  # nothing left to run: same indices
     pd.testing.assert_frame_equal(pd.read_parquet(out / "sensitivity.parquet"), before)
+    # plot redraws the sensitivity chart from the folder (the same pixels) and the report shows
+    # the indices of sensitivity.parquet
+    chart = (out / "sensitivity.png").read_bytes()
+    (out / "sensitivity.png").unlink()
+    (out / "report.html").unlink()
+    capsys.readouterr()
     assert main(["plot", str(out)]) == 0
+    assert str(out / "sensitivity.png") in capsys.readouterr().out.splitlines()
+    assert (out / "sensitivity.png").read_bytes() == chart
+    html = (out / "report.html").read_text()
+    assert "<h2>Sensitivity</h2>" in html and "<h2>Scenario discovery</h2>" in html
+    for _, row in table.iterrows():
+        cells = f"<td>{row['parameter']}</td><td>{row['mu_star']:.3f}</td><td>{row['mu_star_conf']:.3f}</td>" \
+                f"<td>{row['sigma']:.3f}</td>"
+        assert cells in html, cells
 
 
 def test_sensitivity_bad_input_exits_2(tmp_path, capsys):
