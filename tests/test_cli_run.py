@@ -19,9 +19,28 @@ def run_dir(tmp_path_factory):
 
 
 def test_run_writes_every_output(run_dir):
-    for name in ("summary.json", "runs.parquet", "bands.parquet", "terms.parquet", "scenario.resolved.yaml",
-                 "manifest.json", "china_rung.png", "china_rung.svg", "theatres.png", "theatres.svg"):
-        assert (run_dir / name).stat().st_size > 0, name
+    import xml.etree.ElementTree as ET
+
+    import matplotlib.image as mpimg
+
+    from simulator.model.decisions import N_RUNGS, TERMS
+    from simulator.scenario import load_scenario
+    manifest = json.loads((run_dir / "manifest.json").read_text())
+    # the resolved scenario is complete: loading it alone gives the same scenario, hash and parameters
+    again = load_scenario(run_dir / "scenario.resolved.yaml")
+    original = load_scenario(BASELINE)
+    assert again.digest() == original.digest() == manifest["scenario_hash"]
+    assert again.params == original.params
+    assert json.loads((run_dir / "summary.json").read_text())["runs"] == 300
+    assert len(pd.read_parquet(run_dir / "runs.parquet")) == 300
+    assert set(pd.read_parquet(run_dir / "bands.parquet")["month"]) == set(range(37))
+    terms = pd.read_parquet(run_dir / "terms.parquet")
+    assert set(terms["month"]) == set(range(1, 37)) and set(terms["term"]) == set(TERMS)
+    assert set(terms["rung"]) == set(range(-1, N_RUNGS)) and len(terms) == 36 * len(TERMS) * (N_RUNGS + 1)
+    for chart in ("china_rung", "theatres"):
+        height, width, _ = mpimg.imread(run_dir / f"{chart}.png").shape
+        assert height > 300 and width > 300, chart
+        assert ET.parse(run_dir / f"{chart}.svg").getroot().tag == "{http://www.w3.org/2000/svg}svg", chart
 
 
 def test_summary_json_contract(run_dir):

@@ -291,7 +291,13 @@ def test_cli_subprocess_exit_codes(tmp_path):
     assert bad.returncode == 2
     assert bad.stderr.strip().splitlines() == [
         f"--param:1: policies.secondary_sanctions.intensty: unknown parameter (did you mean '{INTENSITY}'?)"]
-    assert run_cli("sweep", BASELINE, "--param", f"{INTENSITY}=0:1", "--design", "factorial").returncode == 2
+    unknown = run_cli("sweep", BASELINE, "--param", f"{INTENSITY}=0:1", "--design", "factorial",
+                      "--out", tmp_path / "y")
+    assert unknown.returncode == 2 and unknown.stdout == ""
+    [line] = unknown.stderr.strip().splitlines()       # argparse quotes the choices differently by version
+    assert line.startswith("run.py sweep: error: argument --design: invalid choice: 'factorial' (choose from ")
+    assert line.endswith(" (see run.py sweep --help)") and all(d in line for d in ("grid", "lhs", "sobol", "morris"))
+    assert not (tmp_path / "x").exists() and not (tmp_path / "y").exists()
 
 
 # ----------------------------------------------------------------------------- sweep: block, store, charts
