@@ -138,3 +138,25 @@ def test_compare_needs_two_scenarios_and_bad_input_exits_2(tmp_path, capsys):
     assert main(["compare", str(BASELINE), str(tmp_path / "missing.yaml"), "--out", str(tmp_path / "b")]) == 2
     assert "file not found" in capsys.readouterr().err
     assert not (tmp_path / "b").exists()
+
+
+def test_compare_seed_is_the_common_seed_of_every_scenario(tmp_path, capsys, write_yaml):
+    other = write_yaml(f"name: own_seed\nextends: {SCENARIOS / 'secondary_sanctions.yaml'}\nseed: 99\n",
+                       name="own_seed.yaml")
+    out = tmp_path / "c"
+    assert main(["compare", str(BASELINE), str(other), "--seed", "7", "--runs", "40", "--out", str(out),
+                 "--no-charts", *SHORT]) == 0
+    err = capsys.readouterr().err
+    assert ("note: every scenario runs with seed 7 (common random numbers); the file seed of baseline, "
+            "own_seed is not used") in err
+    manifest = __import__("json").loads((out / "manifest.json").read_text())
+    assert manifest["seed"] == 7 and manifest["runs"] == 40
+    for folder, file in (("baseline", BASELINE), ("own_seed", other)):
+        expected = run_ensemble(load_scenario(file, ["horizon_months=12"]), runs=40, seed=7).outcomes
+        pd.testing.assert_frame_equal(pd.read_parquet(out / folder / "runs.parquet"), expected)
+    # without --seed the first scenario's seed is the common one
+    default = tmp_path / "d"
+    assert main(["compare", str(other), str(BASELINE), "--runs", "40", "--out", str(default), "--quiet",
+                 "--no-charts", *SHORT]) == 0
+    expected = run_ensemble(load_scenario(BASELINE, ["horizon_months=12"]), runs=40, seed=99).outcomes
+    pd.testing.assert_frame_equal(pd.read_parquet(default / "baseline" / "runs.parquet"), expected)

@@ -195,3 +195,33 @@ def test_argparse_errors_are_one_line():
     proc = run_cli("run", str(BASELINE), "--runz", "5")
     assert proc.returncode == 2
     assert proc.stderr.strip().splitlines() == ["run.py: error: unrecognized arguments: --runz 5 (see run.py --help)"]
+
+
+@pytest.mark.slow
+def test_run_workers_reach_the_ensemble_and_change_nothing(tmp_path, monkeypatch):
+    """`run --workers 2` runs the ensemble on two processes and writes the same numbers as one."""
+    import simulator.cli.run_cmd as run_cmd
+    real, calls = run_cmd.run_ensemble, []
+
+    def spy(*args, **kwargs):
+        calls.append(kwargs["workers"])
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(run_cmd, "run_ensemble", spy)
+    common = [str(BASELINE), "--runs", "300", "--seed", "5", "--quiet", "--no-charts", "--set", "horizon_months=12"]
+    assert main(["run", *common, "--out", str(tmp_path / "one")]) == 0
+    assert main(["run", *common, "--out", str(tmp_path / "two"), "--workers", "2"]) == 0
+    assert calls == [1, 2]
+    pd.testing.assert_frame_equal(pd.read_parquet(tmp_path / "one" / "runs.parquet"),
+                                  pd.read_parquet(tmp_path / "two" / "runs.parquet"), check_exact=True)
+    for name in ("bands.parquet", "terms.parquet", "links.parquet"):   # means summed in another order
+        pd.testing.assert_frame_equal(pd.read_parquet(tmp_path / "one" / name),
+                                      pd.read_parquet(tmp_path / "two" / name), check_exact=False, rtol=1e-12)
+    one, two = (json.loads((tmp_path / d / "summary.json").read_text()) for d in ("one", "two"))
+    assert one["outcomes"] == two["outcomes"]
+
+
+def test_run_workers_below_one_is_refused(tmp_path, capsys):
+    assert main(["run", str(BASELINE), "--workers", "0", "--out", str(tmp_path / "o"), "--quiet"]) == 2
+    assert capsys.readouterr().err == "error: --workers must be at least 1, got 0\n"
+    assert not (tmp_path / "o").exists()
