@@ -14,6 +14,7 @@ from simulator.cli.main import main
 
 from .conftest import BASELINE, SCENARIOS
 
+CREDIBILITY = "policies.secondary_sanctions.credibility"
 RUN_CHARTS = ("china_rung", "theatres", "network", "explain_terms", "explain_waterfall")
 
 
@@ -84,7 +85,27 @@ def test_explain_command_writes_text_json_and_charts(run_dir, capsys):
     assert "China's median support to Russia" in out and "Net utility difference" in out
     assert "What separates the" in out and "runs that end below '2 + dual-use'" in out
     data = json.loads((run_dir / "explain.json").read_text())
-    assert data["net"] == pytest.approx(sum(data["push"].values()))
+    # recomputed from the folder's own tables, without the analysis code: the median rung from
+    # the rung shares, its first change (or, if none, the last month against one rung lower),
+    # and each term's push as its mean at the new rung minus at the old rung in that month
+    bands = pd.read_parquet(run_dir / "bands.parquet")
+    shares = np.array([bands[bands["series"] == f"share_russia_rung{k}"].sort_values("month")["mean"]
+                       for k in range(5)]).T
+    median = (np.cumsum(shares, axis=1) < 0.5 - 1e-12).sum(axis=1)
+    moves = [m for m in range(1, len(median)) if median[m] != median[m - 1]]
+    if moves:
+        expected = ("change", moves[0], int(median[moves[0] - 1]), int(median[moves[0]]))
+    else:
+        last = len(median) - 1
+        expected = ("hold", last, int(median[last]) - 1 if median[last] > 0 else 1, int(median[last]))
+    assert (data["kind"], data["month"], data["from_rung"], data["to_rung"]) == expected
+    terms = pd.read_parquet(run_dir / "terms.parquet")
+    at = terms[terms["month"] == expected[1]].set_index(["term", "rung"])["mean"]
+    push = {t: at[(t, expected[3])] - at[(t, expected[2])] for t in data["push"]}
+    assert data["push"] == pytest.approx(push, abs=1e-12)
+    utility = {k: at[at.index.get_level_values("rung") == k].sum() for k in (expected[2], expected[3])}
+    assert data["net"] == pytest.approx(utility[expected[3]] - utility[expected[2]], abs=1e-12)
+    assert f"{data['net']:+.3f}" in out
     for name in ("explain_terms.png", "explain_terms.svg", "explain_waterfall.png", "explain_waterfall.svg"):
         assert (run_dir / name).exists()
     assert "## Why China moved" in (run_dir / "report.md").read_text()
@@ -93,13 +114,29 @@ def test_explain_command_writes_text_json_and_charts(run_dir, capsys):
 
 
 def test_plot_redraws_every_chart_of_a_run_folder(run_dir, capsys):
+    import matplotlib.image as mpimg
+    from simulator.charts.network import default_months
+    assert main(["explain", str(run_dir)]) == 0                  # the explain charts exist too
+    before = {stem: (run_dir / f"{stem}.png").read_bytes() for stem in RUN_CHARTS}
     for stem in RUN_CHARTS:
-        (run_dir / f"{stem}.png").unlink(missing_ok=True)
+        (run_dir / f"{stem}.png").unlink()
     (run_dir / "report.html").unlink()
-    assert main(["plot", str(run_dir), "--network-months", "0,6,12"]) == 0
+    capsys.readouterr()
+    assert main(["plot", str(run_dir), "--network-months", "0,12"]) == 0
+    printed = capsys.readouterr().out.splitlines()
+    html = (run_dir / "report.html").read_text()
     for stem in RUN_CHARTS:
-        assert (run_dir / f"{stem}.png").exists() and (run_dir / f"{stem}.svg").exists(), stem
-    assert (run_dir / "report.html").exists()
+        assert str(run_dir / f"{stem}.png") in printed and str(run_dir / f"{stem}.svg") in printed, stem
+        assert f'<img src="{stem}.png"' in html, stem
+    # redrawn from the folder's data alone: the same pixels, byte for byte ...
+    for stem in set(RUN_CHARTS) - {"network"}:
+        assert (run_dir / f"{stem}.png").read_bytes() == before[stem], stem
+    # ... except the network, now with the two months asked for instead of the default ones
+    n_default = len(default_months(12))
+    assert n_default != 2
+    width_before = mpimg.imread(__import__("io").BytesIO(before["network"])).shape[1]
+    width_after = mpimg.imread(run_dir / "network.png").shape[1]
+    assert width_after / width_before == pytest.approx((4.3 * 2 + 1.6) / (4.3 * n_default + 1.6), rel=0.05)
     assert main(["plot", str(run_dir), "--network-months", "0,99"]) == 2
     assert "outside 0..12" in capsys.readouterr().err
 
@@ -116,6 +153,52 @@ def test_rerun_with_force_drops_stale_analyses(tmp_path):
     assert (out / "report.md").exists() and not (out / "network.png").exists()    # --no-charts
 
 
+class _Page(__import__("html.parser").parser.HTMLParser):
+    """Headings, tables (rows of cell texts) and image sources of a report.html."""
+
+    def __init__(self, text: str):
+        super().__init__()
+        self.headings, self.tables, self.images, self.links = [], [], [], []
+        self._text = None
+        self.feed(text)
+
+    def handle_starttag(self, tag, attrs):
+        attrs = dict(attrs)
+        if tag in ("h1", "h2", "h3", "td", "th"):
+            self._text = ""
+        if tag == "table":
+            self.tables.append([])
+        elif tag == "tr":
+            self.tables[-1].append([])
+        elif tag == "img":
+            self.images.append(attrs["src"])
+        elif tag == "a":
+            self.links.append(attrs["href"])
+
+    def handle_data(self, data):
+        if self._text is not None:
+            self._text += data
+
+    def handle_endtag(self, tag):
+        if tag in ("h1", "h2", "h3"):
+            self.headings.append((tag, self._text))
+        elif tag in ("td", "th"):
+            self.tables[-1][-1].append(self._text)
+        if tag in ("h1", "h2", "h3", "td", "th"):
+            self._text = None
+
+
+def _ci(entry, digits=3):
+    return f"{entry['probability']:.{digits}f} [{entry['ci95'][0]:.{digits}f}, {entry['ci95'][1]:.{digits}f}]"
+
+
+def _images_exist(page, folder):
+    assert page.images
+    for src in page.images:
+        assert (folder / src).is_file() and (folder / src).with_suffix(".svg").is_file(), src
+        assert src.endswith(".png") and src.replace(".png", ".svg") in page.links, src
+
+
 def test_plot_and_report_on_compare_and_sweep_folders(tmp_path, capsys):
     cmp_dir = tmp_path / "cmp"
     assert main(["compare", str(BASELINE), str(SCENARIOS / "ukraine_stalemate.yaml"), "--runs", "100",
@@ -125,6 +208,27 @@ def test_plot_and_report_on_compare_and_sweep_folders(tmp_path, capsys):
     for path in (cmp_dir / "compare_pstays.png", cmp_dir / "compare_rung.svg",
                  cmp_dir / "baseline" / "china_rung.png", cmp_dir / "ukraine_stalemate" / "network.png"):
         assert path.exists(), path
+    page = _Page((cmp_dir / "report.html").read_text())
+    assert page.headings[0] == ("h1", "Which scenario keeps China aligned with Russia? baseline vs ukraine_stalemate")
+    assert [t for h, t in page.headings if h == "h2"][:3] == ["Summary", "Scenarios", "Charts"]
+    assert "Provenance" in [t for _, t in page.headings]
+    assert {"compare_pstays.png", "compare_rung.png"} <= set(page.images)
+    _images_exist(page, cmp_dir)
+    header, *rows = page.tables[0]
+    assert header[:4] == ["scenario", "runs", "P(stays) [95% CI]", "difference vs baseline [95% CI]"]
+    assert [r[0] for r in rows] == ["baseline", "ukraine_stalemate"]
+    for row in rows:                     # every number is the one in the scenario's own summary.json
+        o = json.loads((cmp_dir / row[0] / "summary.json").read_text())["outcomes"]
+        assert row[1] == "100" and row[2] == _ci(o["china_stays"]), row
+        assert row[4:] == [f"{o['china_weapons_ever']['probability']:.3f}", f"{o['china_rung']['median']:.0f}",
+                           f"{o['front']['mean']:.2f}", f"{o['china_cost']['mean']:.2f}"], row
+    a, b = (pd.read_parquet(cmp_dir / n / "runs.parquet")["china_stays"].to_numpy(float)
+            for n in ("baseline", "ukraine_stalemate"))
+    d = b - a                            # paired, run by run
+    half = 1.959963984540054 * d.std(ddof=1) / np.sqrt(d.size)
+    assert rows[0][3] == "(reference)"
+    assert rows[1][3] == f"{d.mean():+.3f} [{d.mean() - half:+.3f}, {d.mean() + half:+.3f}]"
+
     sweep = tmp_path / "sweep"
     assert main(["sweep", str(BASELINE), "--param", "policies.secondary_sanctions.credibility=0.2:1:2",
                  "--runs", "50", "--out", str(sweep), "--quiet", "--no-charts",
@@ -132,10 +236,24 @@ def test_plot_and_report_on_compare_and_sweep_folders(tmp_path, capsys):
     capsys.readouterr()
     assert main(["plot", str(sweep)]) == 0
     printed = capsys.readouterr().out
-    assert "sweep_response.png" in printed
+    assert str(sweep / "sweep_response.png") in printed.splitlines()
     md = (sweep / "report.md").read_text()
-    assert "design points" in md and "P(stays)" in md
+    assert "2 design points over 1 parameter(s)" in md and "P(stays)" in md
+    (sweep / "report.html").unlink()
     assert main(["report", str(sweep)]) == 0
+    page = _Page((sweep / "report.html").read_text())
+    assert page.headings[0] == ("h1", "baseline: which assumptions decide whether China stays? (sweep)")
+    assert [t for h, t in page.headings if h == "h2"][:2] == ["Summary", "Charts"]
+    assert "sweep_response.png" in page.images
+    _images_exist(page, sweep)
+    points = pd.read_parquet(sweep / "points.parquet")
+    header, *rows = page.tables[0]
+    assert header == ["parameter values", "P(stays) [95% CI]"]
+    expected = [[f"policies.secondary_sanctions.credibility={p[CREDIBILITY]:.4g}",
+                 f"{p['p_stays']:.3f} [{p['p_stays_ci95_low']:.3f}, {p['p_stays_ci95_high']:.3f}]"]
+                for _, p in points.iterrows()]
+    assert sorted(rows) == sorted(expected)
+    assert sorted(points[CREDIBILITY]) == [0.2, 1.0]
 
 
 @pytest.mark.parametrize("command", ["plot", "explain", "report"])

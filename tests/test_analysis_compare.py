@@ -61,7 +61,14 @@ def test_unique_labels():
 
 
 def test_common_random_numbers_make_the_paired_ci_narrower():
-    """Same seed, two scenarios: the paired CI is much narrower than an unpaired one."""
+    """Same seed, two scenarios: the paired CI is narrower than an unpaired one.
+
+    With equal variances the width ratio is sqrt(1 - rho), rho the correlation of a replicate's
+    outcome in the two scenarios.  Measured (seeds 5-9, 400 runs, horizon 12): P(stays)
+    0.75-0.83 (rho 0.35-0.47), front 0.08-0.09 (rho 0.99: the war barely depends on the
+    sanctions), China's cost 0.68-0.76 (rho 0.45-0.56).  The limits keep the claim with room
+    for the model to change: pairing must remove at least 10% of the P(stays) width (rho >
+    0.19), 15% of the cost width (rho > 0.28), and 80% of the front width (rho > 0.96)."""
     a = run_ensemble(load_scenario(BASELINE, ["horizon_months=12"]), runs=400, seed=5).outcomes
     b = run_ensemble(load_scenario(SCENARIOS / "secondary_sanctions.yaml", ["horizon_months=12"]),
                      runs=400, seed=5).outcomes
@@ -70,7 +77,7 @@ def test_common_random_numbers_make_the_paired_ci_narrower():
     t = compare_table([("base", a), ("sanctions", b)])
     n = len(a)
     assert t.loc[1, "china_stays_diff"] < 0                      # broad sanctions: China steps back
-    for col, ratio in (("china_stays", 1.0), ("front", 0.3), ("china_cost", 0.95)):
+    for col, ratio in (("china_stays", 0.9), ("front", 0.2), ("china_cost", 0.85)):
         width_paired = t.loc[1, f"{col}_diff_high"] - t.loc[1, f"{col}_diff_low"]
         width_unpaired = 2 * 1.959963984540054 * math.sqrt(a[col].var() / n + b[col].var() / n)
         assert width_paired < ratio * width_unpaired, col
@@ -131,3 +138,25 @@ def test_compare_needs_two_scenarios_and_bad_input_exits_2(tmp_path, capsys):
     assert main(["compare", str(BASELINE), str(tmp_path / "missing.yaml"), "--out", str(tmp_path / "b")]) == 2
     assert "file not found" in capsys.readouterr().err
     assert not (tmp_path / "b").exists()
+
+
+def test_compare_seed_is_the_common_seed_of_every_scenario(tmp_path, capsys, write_yaml):
+    other = write_yaml(f"name: own_seed\nextends: {SCENARIOS / 'secondary_sanctions.yaml'}\nseed: 99\n",
+                       name="own_seed.yaml")
+    out = tmp_path / "c"
+    assert main(["compare", str(BASELINE), str(other), "--seed", "7", "--runs", "40", "--out", str(out),
+                 "--no-charts", *SHORT]) == 0
+    err = capsys.readouterr().err
+    assert ("note: every scenario runs with seed 7 (common random numbers); the file seed of baseline, "
+            "own_seed is not used") in err
+    manifest = __import__("json").loads((out / "manifest.json").read_text())
+    assert manifest["seed"] == 7 and manifest["runs"] == 40
+    for folder, file in (("baseline", BASELINE), ("own_seed", other)):
+        expected = run_ensemble(load_scenario(file, ["horizon_months=12"]), runs=40, seed=7).outcomes
+        pd.testing.assert_frame_equal(pd.read_parquet(out / folder / "runs.parquet"), expected)
+    # without --seed the first scenario's seed is the common one
+    default = tmp_path / "d"
+    assert main(["compare", str(other), str(BASELINE), "--runs", "40", "--out", str(default), "--quiet",
+                 "--no-charts", *SHORT]) == 0
+    expected = run_ensemble(load_scenario(BASELINE, ["horizon_months=12"]), runs=40, seed=99).outcomes
+    pd.testing.assert_frame_equal(pd.read_parquet(default / "baseline" / "runs.parquet"), expected)

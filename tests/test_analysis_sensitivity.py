@@ -107,16 +107,32 @@ def test_sensitivity_command_runs_through_the_sweep_store_and_resumes(tmp_path, 
     assert "Sensitivity" in (out / "report.md").read_text()
     assert main(["discover", str(out), "--target", "china_stays == 0"]) == 2      # per-run column
     assert "p_stays < 0.5" in capsys.readouterr().err
-    threshold = float(points["p_stays"].median())
-    if points["p_stays"].nunique() > 1:
-        assert main(["discover", str(out), "--target", f"p_stays < {threshold}"]) == 0
-        found = json.loads((out / "discovery.json").read_text())
-        assert found["source"] == "points" and found["rows"] == 12
-        assert set(found["parameters_searched"]) <= set(table["parameter"])
+    # a continuous per-point outcome: 12 distinct values, so "below the median" is exactly 6 points
+    assert points["front_mean"].nunique() == 12
+    threshold = float(points["front_mean"].median())
+    assert main(["discover", str(out), "--target", f"front_mean < {threshold}"]) == 0
+    found = json.loads((out / "discovery.json").read_text())
+    assert found["source"] == "points" and found["rows"] == 12 and found["cases"] == 6
+    assert found["base_rate"] == 0.5
+    assert set(found["parameters_searched"]) <= set(table["parameter"])
     before = table.copy()
     assert main([*args, "--resume"]) == 0                  # nothing left to run: same indices
     pd.testing.assert_frame_equal(pd.read_parquet(out / "sensitivity.parquet"), before)
+    # plot redraws the sensitivity chart from the folder (the same pixels) and the report shows
+    # the indices of sensitivity.parquet
+    chart = (out / "sensitivity.png").read_bytes()
+    (out / "sensitivity.png").unlink()
+    (out / "report.html").unlink()
+    capsys.readouterr()
     assert main(["plot", str(out)]) == 0
+    assert str(out / "sensitivity.png") in capsys.readouterr().out.splitlines()
+    assert (out / "sensitivity.png").read_bytes() == chart
+    html = (out / "report.html").read_text()
+    assert "<h2>Sensitivity</h2>" in html and "<h2>Scenario discovery</h2>" in html
+    for _, row in table.iterrows():
+        cells = f"<td>{row['parameter']}</td><td>{row['mu_star']:.3f}</td><td>{row['mu_star_conf']:.3f}</td>" \
+                f"<td>{row['sigma']:.3f}</td>"
+        assert cells in html, cells
 
 
 def test_sensitivity_bad_input_exits_2(tmp_path, capsys):
@@ -140,3 +156,56 @@ def test_unstable_indices_are_capped_in_words_and_flagged():
     lines = text_lines(table)
     assert "explains 100% of the variance" in lines[0] and "280%" not in lines[0]
     assert any(line.startswith("Warning: too few samples") for line in lines)
+
+
+README_SOBOL = ["--method", "sobol", "--param", "theatres.ukraine.axis_elasticity=0.2:1.2",
+                "--param", "decision.weights.prestige_cost=1:3"]     # the README's example, smaller
+
+
+def _sensitivity(out, *extra):
+    return main(["sensitivity", str(BASELINE), *README_SOBOL, "--samples", "8", "--runs", "20",
+                 "--out", str(out), "--quiet", "--no-charts", "--set", "horizon_months=6", *extra])
+
+
+def test_readme_sobol_example_gives_salib_indices_of_a_saltelli_design(tmp_path, capsys):
+    from SALib.analyze import sobol
+    out = tmp_path / "sobol"
+    assert _sensitivity(out) == 0
+    printed = capsys.readouterr().out
+    assert "48 design points x 20 runs (N x (2D + 2) = 8 x (2*2 + 2) = 48)" in printed
+    names = ["theatres.ukraine.axis_elasticity", "decision.weights.prestige_cost"]
+    points = pd.read_parquet(out / "points.parquet").sort_values("point")
+    assert len(points) == 48 and points["runs"].eq(20).all()
+    # Saltelli's layout, block by block: A, A with column i from B (i = 1..D), B with column i
+    # from A, B
+    x = points[names].to_numpy()
+    for block in x.reshape(8, 6, 2):
+        a, b = block[0], block[5]
+        assert np.array_equal(block[1], [b[0], a[1]]) and np.array_equal(block[2], [a[0], b[1]])
+        assert np.array_equal(block[3], [a[0], b[1]]) and np.array_equal(block[4], [b[0], a[1]])
+    assert x[:, 0].min() >= 0.2 and x[:, 0].max() <= 1.2 and x[:, 1].min() >= 1 and x[:, 1].max() <= 3
+    # the indices are SALib's on P(stays) of each point, computed here directly
+    problem = {"num_vars": 2, "names": names, "bounds": [[0.2, 1.2], [1.0, 3.0]]}
+    table = pd.read_parquet(out / "sensitivity.parquet")
+    for output in ("p_stays", "front_mean"):
+        expected = sobol.analyze(problem, points[output].to_numpy(), calc_second_order=True, num_resamples=10,
+                                 seed=1)
+        got = table[table["output"] == output].set_index("parameter").loc[names]
+        assert got["S1"].to_numpy() == pytest.approx(expected["S1"], abs=1e-12), output
+        assert got["ST"].to_numpy() == pytest.approx(expected["ST"], abs=1e-12), output
+    assert json.loads((out / "sensitivity.json").read_text())["method"] == "sobol"
+
+
+@pytest.mark.slow
+def test_sensitivity_on_two_workers_and_on_dask_gives_the_same_indices(tmp_path):
+    outs = {name: tmp_path / name for name in ("one", "two", "dask")}
+    assert _sensitivity(outs["one"]) == 0
+    assert _sensitivity(outs["two"], "--workers", "2") == 0
+    assert _sensitivity(outs["dask"], "--workers", "2", "--dask") == 0           # a LocalCluster on 127.0.0.1
+    executors = {n: json.loads((o / "manifest.json").read_text())["executor"] for n, o in outs.items()}
+    assert executors == {"one": "in-process", "two": "processes (2 workers)",
+                         "dask": "dask LocalCluster (2 processes on 127.0.0.1)"}
+    for name in ("two", "dask"):
+        for f in ("points.parquet", "sensitivity.parquet"):
+            pd.testing.assert_frame_equal(pd.read_parquet(outs[name] / f), pd.read_parquet(outs["one"] / f),
+                                          check_exact=True)

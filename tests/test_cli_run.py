@@ -19,9 +19,28 @@ def run_dir(tmp_path_factory):
 
 
 def test_run_writes_every_output(run_dir):
-    for name in ("summary.json", "runs.parquet", "bands.parquet", "terms.parquet", "scenario.resolved.yaml",
-                 "manifest.json", "china_rung.png", "china_rung.svg", "theatres.png", "theatres.svg"):
-        assert (run_dir / name).stat().st_size > 0, name
+    import xml.etree.ElementTree as ET
+
+    import matplotlib.image as mpimg
+
+    from simulator.model.decisions import N_RUNGS, TERMS
+    from simulator.scenario import load_scenario
+    manifest = json.loads((run_dir / "manifest.json").read_text())
+    # the resolved scenario is complete: loading it alone gives the same scenario, hash and parameters
+    again = load_scenario(run_dir / "scenario.resolved.yaml")
+    original = load_scenario(BASELINE)
+    assert again.digest() == original.digest() == manifest["scenario_hash"]
+    assert again.params == original.params
+    assert json.loads((run_dir / "summary.json").read_text())["runs"] == 300
+    assert len(pd.read_parquet(run_dir / "runs.parquet")) == 300
+    assert set(pd.read_parquet(run_dir / "bands.parquet")["month"]) == set(range(37))
+    terms = pd.read_parquet(run_dir / "terms.parquet")
+    assert set(terms["month"]) == set(range(1, 37)) and set(terms["term"]) == set(TERMS)
+    assert set(terms["rung"]) == set(range(-1, N_RUNGS)) and len(terms) == 36 * len(TERMS) * (N_RUNGS + 1)
+    for chart in ("china_rung", "theatres"):
+        height, width, _ = mpimg.imread(run_dir / f"{chart}.png").shape
+        assert height > 300 and width > 300, chart
+        assert ET.parse(run_dir / f"{chart}.svg").getroot().tag == "{http://www.w3.org/2000/svg}svg", chart
 
 
 def test_summary_json_contract(run_dir):
@@ -175,3 +194,33 @@ def test_argparse_errors_are_one_line():
     proc = run_cli("run", str(BASELINE), "--runz", "5")
     assert proc.returncode == 2
     assert proc.stderr.strip().splitlines() == ["run.py: error: unrecognized arguments: --runz 5 (see run.py --help)"]
+
+
+@pytest.mark.slow
+def test_run_workers_reach_the_ensemble_and_change_nothing(tmp_path, monkeypatch):
+    """`run --workers 2` runs the ensemble on two processes and writes the same numbers as one."""
+    import simulator.cli.run_cmd as run_cmd
+    real, calls = run_cmd.run_ensemble, []
+
+    def spy(*args, **kwargs):
+        calls.append(kwargs["workers"])
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(run_cmd, "run_ensemble", spy)
+    common = [str(BASELINE), "--runs", "300", "--seed", "5", "--quiet", "--no-charts", "--set", "horizon_months=12"]
+    assert main(["run", *common, "--out", str(tmp_path / "one")]) == 0
+    assert main(["run", *common, "--out", str(tmp_path / "two"), "--workers", "2"]) == 0
+    assert calls == [1, 2]
+    pd.testing.assert_frame_equal(pd.read_parquet(tmp_path / "one" / "runs.parquet"),
+                                  pd.read_parquet(tmp_path / "two" / "runs.parquet"), check_exact=True)
+    for name in ("bands.parquet", "terms.parquet", "links.parquet"):   # means summed in another order
+        pd.testing.assert_frame_equal(pd.read_parquet(tmp_path / "one" / name),
+                                      pd.read_parquet(tmp_path / "two" / name), check_exact=False, rtol=1e-12)
+    one, two = (json.loads((tmp_path / d / "summary.json").read_text()) for d in ("one", "two"))
+    assert one["outcomes"] == two["outcomes"]
+
+
+def test_run_workers_below_one_is_refused(tmp_path, capsys):
+    assert main(["run", str(BASELINE), "--workers", "0", "--out", str(tmp_path / "o"), "--quiet"]) == 2
+    assert capsys.readouterr().err == "error: --workers must be at least 1, got 0\n"
+    assert not (tmp_path / "o").exists()

@@ -64,13 +64,37 @@ def test_fixed_uses_point_values(baseline):
     assert np.all(m.p["states.china.risk_tolerance"] == 0.35)
 
 
-def test_parameter_draws_stay_in_range_and_vary(baseline):
-    ens = run_ensemble(baseline, runs=800, seed=2)
+def test_parameter_draws_follow_their_distribution(write_yaml):
+    """Each drawn parameter follows its declared law: triangular on its range with its mode at the
+    point value (mean (lo + mode + hi) / 3), or uniform.  Two planted parameters make the check
+    sharp: a strongly skewed triangular one and a uniform one whose point value is off-centre."""
+    from scipy import stats
+    file = write_yaml("name: draws\nextends: BASELINE\nhorizon_months: 1\nstates:\n  china:\n"
+                      "    risk_tolerance: {value: 0.1, range: [0, 1], source: test}\n"
+                      "    capability: {value: 0.8, range: [0.2, 0.9], source: test, distribution: uniform}\n")
+    scenario = load_scenario(file)
+    n = 2000
+    ens = run_ensemble(scenario, runs=n, seed=2)
+    assert len(ens.drawn_columns) > 100
+    assert {"states.china.risk_tolerance", "states.china.capability"} <= set(ens.drawn_columns)
     for path in ens.drawn_columns:
-        lo, hi = baseline.params[path].range
-        col = ens.outcomes[path]
+        spec = scenario.params[path]
+        lo, hi = spec.range
+        col = ens.outcomes[path].to_numpy()
         assert col.min() >= lo - 1e-12 and col.max() <= hi + 1e-12, path
-        assert col.std() > 0, path
+        if spec.distribution == "uniform":
+            law = stats.uniform(loc=lo, scale=hi - lo)
+        else:
+            law = stats.triang((spec.value - lo) / (hi - lo), loc=lo, scale=hi - lo)
+            assert law.mean() == pytest.approx((lo + spec.value + hi) / 3)
+        # the sample mean within 4 standard errors; the whole distribution (every quantile at once)
+        # within the Kolmogorov-Smirnov distance that chance exceeds once in a thousand
+        assert abs(col.mean() - law.mean()) < 4 * law.std() / np.sqrt(n), path
+        assert stats.kstest(col, law.cdf).statistic < 1.95 / np.sqrt(n), path
+    skewed = ens.outcomes["states.china.risk_tolerance"]
+    assert skewed.mean() == pytest.approx(1.1 / 3, abs=0.02)
+    assert skewed.quantile(0.5) == pytest.approx(1 - np.sqrt(0.5 * 0.9), abs=0.02)    # right of the mode
+    assert ens.outcomes["states.china.capability"].mean() == pytest.approx(0.55, abs=0.02)   # not 0.8
 
 
 def test_fixing_one_parameter_leaves_the_others_draws_unchanged():
@@ -108,10 +132,26 @@ def test_mesa_batch_run_with_datacollector(baseline):
 
 
 def test_every_bundled_scenario_runs():
+    """Every bundled scenario runs, its outcomes are consistent with each other, its events and
+    overrides change the outcome, and parameters it shares with the baseline get the same draws."""
+    base_resolved = load_scenario(BASELINE)
+    base = run_ensemble(base_resolved, runs=64, seed=1).outcomes
     for path in sorted(SCENARIOS.glob("*.yaml")):
-        ens = run_ensemble(path, runs=64, seed=1)
-        assert len(ens.outcomes) == 64
-        assert ens.outcomes["china_rung"].between(0, 4).all()
+        resolved = load_scenario(path)
+        out = run_ensemble(resolved, runs=64, seed=1).outcomes
+        assert out["replicate"].tolist() == list(range(64)) and not out.isna().any().any(), path.name
+        rung, o = out["china_rung"], resolved.scenario.outcome
+        assert rung.between(0, 4).all(), path.name
+        assert (out["china_stays"] == (rung >= o.stay_threshold)).all(), path.name
+        assert (out["china_weapons"] == (rung >= o.weapons_rung)).all(), path.name
+        assert (out["china_weapons_ever"] >= out["china_weapons"]).all(), path.name
+        assert ((out["first_drop_month"] >= 0) | out["china_stays"].astype(bool)).all(), path.name
+        same = [c for c in resolved.params if c in base.columns and c in out.columns
+                and resolved.params[c] == base_resolved.params[c]]
+        assert same, path.name
+        pd.testing.assert_frame_equal(out[same], base[same])
+        changed = [c for c in ("front", "escalation", "tension", "china_cost") if not out[c].equals(base[c])]
+        assert bool(changed) == (resolved.digest() != base_resolved.digest()), (path.name, changed)
 
 
 def test_two_processes_equal_one(baseline):

@@ -59,6 +59,22 @@ CASES = [
     ("bad start", "name: x\nextends: BASELINE\nstart: someday\n", 3, "start", "should match pattern"),
     ("event two ops", "name: x\nextends: BASELINE\nevents:\n"
      "  - {month: 3, path: theatres.coupling, set: 0.5, add: 0.1}\n", 4, "events[0]", "exactly one"),
+    # the whole message is given below: each case is the only one that reaches its raise
+    ("not a mapping", "- name: x\n- extends: BASELINE\n", 1, "", "a scenario file must be a mapping of keys"),
+    ("extends not a path", "name: x\nextends: [BASELINE]\n", 2, "extends", "must be a file path"),
+    ("recursive alias", "name: x\nextends: BASELINE\nnotes: &a [*a]\n", 3, "notes[0]", "recursive YAML alias"),
+    ("merge key", "name: x\nextends: BASELINE\nbase: &b {runs: 1}\nother:\n  <<: *b\n", 5, "other",
+     "YAML merge keys ('<<') are not supported"),
+    ("key not a scalar", "name: x\nextends: BASELINE\n? [runs, seed]\n: 1\n", 3, "",
+     "mapping keys must be plain scalars"),
+    ("range low > high", "name: x\nextends: BASELINE\nstates:\n  china:\n"
+     "    sanction_exposure: {value: 0.5, range: [0.7, 0.3], source: assumption}\n",
+     5, "states.china.sanction_exposure", "range [0.7, 0.3] has low > high"),
+    ("range outside the allowed", "name: x\nextends: BASELINE\nstates:\n  china:\n"
+     "    sanction_exposure: {value: 0.5, range: [0.1, 1.2], source: assumption}\n",
+     5, "states.china.sanction_exposure", "range [0.1, 1.2] goes outside the allowed [0, 1]"),
+    ("not a whole number", "name: x\nextends: BASELINE\npolicies:\n  secondary_sanctions:\n"
+     "    lag_months: 2.5\n", 5, "policies.secondary_sanctions.lag_months", "value 2.5 must be a whole number"),
 ]
 
 
@@ -86,6 +102,39 @@ def test_error_in_the_parent_file_names_the_parent(capsys, tmp_path):
     (tmp_path / "child.yaml").write_text("name: c\nextends: parent.yaml\n")
     code, err = validate(capsys, tmp_path / "child.yaml")
     assert code == 2 and err.startswith(f"{tmp_path / 'parent.yaml'}:5: states.iran.capability: ")
+
+
+def test_unreadable_files_are_named(capsys, tmp_path):
+    bad = tmp_path / "latin1.yaml"
+    bad.write_bytes(b"name: caf\xe9\n")
+    code, err = validate(capsys, bad)
+    assert code == 2 and err == (f"{bad}:1: (top level): cannot read file: 'utf-8' codec can't decode byte "
+                                 f"0xe9 in position 9: invalid continuation byte")
+    code, err = validate(capsys, tmp_path)
+    assert code == 2 and err == f"{tmp_path}:1: (top level): cannot read file: [Errno 21] Is a directory: " \
+                                f"'{tmp_path}'"
+
+
+def test_every_state_must_be_given_and_the_error_points_at_states(capsys, tmp_path):
+    data = yaml.safe_load(BASELINE.read_text(encoding="utf-8"))
+    del data["states"]["japan"], data["states"]["israel"]
+    file = tmp_path / "standalone.yaml"
+    file.write_text(yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
+    line = file.read_text().splitlines().index("states:") + 1
+    code, err = validate(capsys, file)
+    assert code == 2
+    assert err == f"{file}:{line}: states: missing: israel, japan (every one of the 10 states must be given)"
+
+
+@pytest.mark.parametrize("override,line", [
+    ("states.china.risk_tolerance=nan", "--set:2: states.china.risk_tolerance: value must be a finite number"),
+    ("states.china.risk_tolerance=-inf", "--set:2: states.china.risk_tolerance: value must be a finite number"),
+    ("policies.secundary_sanctions.intensity=0.3", "--set:2: policies.secundary_sanctions.intensity: no such "
+     "path: unknown key 'secundary_sanctions' (did you mean 'secondary_sanctions'?)"),
+])
+def test_bad_override_exact_line(capsys, override, line):
+    code, err = validate(capsys, BASELINE, "--set", "horizon_months=12", "--set", override)
+    assert code == 2 and err == line
 
 
 def test_missing_file(capsys, tmp_path):
@@ -118,11 +167,37 @@ def test_override_fixes_a_parameter():
     assert r.scenario.horizon_months == 12
 
 
+def _count_ranges(node) -> int:
+    """Parameters given as {value, range, ...} in plain YAML data (counted without the loader)."""
+    if isinstance(node, dict):
+        return int("range" in node and "value" in node) + sum(_count_ranges(v) for v in node.values())
+    if isinstance(node, list):
+        return sum(_count_ranges(v) for v in node)
+    return 0
+
+
 def test_bundled_scenarios_validate(capsys):
     from .conftest import SCENARIOS
     files = sorted(SCENARIOS.glob("*.yaml"))
-    code, _ = validate(capsys, *files)
-    assert code == 0
+    code = main(["validate", *map(str, files)])
+    captured = capsys.readouterr()
+    assert code == 0 and captured.err == ""
+    lines = captured.out.splitlines()
+    assert len(lines) == len(files)
+    base = yaml.safe_load(BASELINE.read_text(encoding="utf-8"))
+    def chain_events(path):        # events concatenate along the extends chain
+        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+        own = len(raw.get("events") or [])
+        return own + (chain_events(path.parent / raw["extends"]) if "extends" in raw else 0)
+
+    for file, line in zip(files, lines):
+        raw = yaml.safe_load(file.read_text(encoding="utf-8"))
+        events = chain_events(file)
+        assert line.startswith(f"{file}: ok ({raw['name']}: "), line
+        assert line.endswith(f" {events} events)"), line
+    ranges = _count_ranges({k: base[k] for k in ("states", "theatres", "policies", "decision")})
+    assert f"{BASELINE}: ok (baseline: " in lines[files.index(BASELINE)]
+    assert f", {ranges} with ranges, " in lines[files.index(BASELINE)]
 
 
 def test_cli_subprocess_has_no_traceback(write_yaml):

@@ -291,7 +291,13 @@ def test_cli_subprocess_exit_codes(tmp_path):
     assert bad.returncode == 2
     assert bad.stderr.strip().splitlines() == [
         f"--param:1: policies.secondary_sanctions.intensty: unknown parameter (did you mean '{INTENSITY}'?)"]
-    assert run_cli("sweep", BASELINE, "--param", f"{INTENSITY}=0:1", "--design", "factorial").returncode == 2
+    unknown = run_cli("sweep", BASELINE, "--param", f"{INTENSITY}=0:1", "--design", "factorial",
+                      "--out", tmp_path / "y")
+    assert unknown.returncode == 2 and unknown.stdout == ""
+    [line] = unknown.stderr.strip().splitlines()       # argparse quotes the choices differently by version
+    assert line.startswith("run.py sweep: error: argument --design: invalid choice: 'factorial' (choose from ")
+    assert line.endswith(" (see run.py sweep --help)") and all(d in line for d in ("grid", "lhs", "sobol", "morris"))
+    assert not (tmp_path / "x").exists() and not (tmp_path / "y").exists()
 
 
 # ----------------------------------------------------------------------------- sweep: block, store, charts
@@ -362,3 +368,69 @@ def test_store_layout_manifest_and_charts(tmp_path):
     lags = pd.read_parquet(three / "points.parquet")["policies.secondary_sanctions.lag_months"]
     assert lags.dtype == np.int64 and lags.between(0, 12).all()
     assert math.isclose(pd.read_parquet(three / "points.parquet")["runs"].sum(), 9 * 40)
+
+
+# ----------------------------------------------------------------------------- --fixed, a damaged store
+
+def test_sweep_fixed_uses_point_values_for_the_parameters_not_swept(tmp_path):
+    """`sweep --fixed`: every replicate of a point runs the scenario's point values for the
+    parameters that are not swept (recomputed here by hand from the tasks' seeds)."""
+    out = tmp_path / "fixed"
+    args = ["--param", f"{INTENSITY}=0.3:0.9:2", "--runs", 60, "--block", 30, "--seed", 8, *QUIET]
+    assert sweep(out, *args, "--fixed") == 0
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert manifest["fixed"] is True and manifest["reproduce"].endswith(" --fixed")
+    plan = plan_sweep(load_scenario(BASELINE, ["horizon_months=12"]),
+                      SweepSpec(params=[ParamRange(INTENSITY, 0.3, 0.9, 2)], runs=60, seed=8, block=30, fixed=True))
+    points = pd.read_parquet(out / "points.parquet")
+    for point in (0, 1):
+        by_hand = {}
+        for fixed in (True, False):
+            cost = [AxisModel(resolve_point(plan.context(), t.values), replicates=t.replicates, seed=t.seed,
+                              fixed=fixed, series_limit=0, collect=False).run().outcomes()["china_cost"]
+                    for t in plan.tasks if t.point == point]
+            by_hand[fixed] = float(np.concatenate(cost).mean())
+        assert points.loc[point, "china_cost_mean"] == pytest.approx(by_hand[True], rel=1e-12)
+        assert by_hand[False] != pytest.approx(by_hand[True], rel=1e-6)      # --fixed made a difference
+    drawn = tmp_path / "drawn"
+    assert sweep(drawn, *args) == 0
+    assert json.loads((drawn / "manifest.json").read_text())["fixed"] is False
+    assert not pd.read_parquet(drawn / "points.parquet")["china_cost_mean"].equals(points["china_cost_mean"])
+
+
+def test_a_damaged_task_file_stops_the_sweep_with_one_line(tmp_path, capsys):
+    out = tmp_path / "s"
+    args = ["--param", f"{INTENSITY}=0.2:1:2", "--runs", 40, "--block", 20, "--seed", 1, *QUIET]
+    assert sweep(out, *args) == 0
+    tasks = out / "tasks"
+    assert task_files(out) == ["p0000000-b00000.parquet", "p0000000-b00001.parquet",
+                               "p0000001-b00000.parquet", "p0000001-b00001.parquet"]
+    # a task file from another task (another seed) under this task's name
+    (tasks / "p0000001-b00001.parquet").write_bytes((tasks / "p0000000-b00000.parquet").read_bytes())
+    capsys.readouterr()
+    assert sweep(out, *args, "--resume") == 1
+    err = capsys.readouterr().err
+    assert err == (f"error: {tasks / 'p0000001-b00001.parquet'}: does not match the planned task "
+                   f"(seed or size differ)\n")
+    assert not (out / "points.parquet").exists()
+    # a task file that no task of this sweep writes
+    (tasks / "p0000001-b00001.parquet").unlink()
+    (tasks / "p0000009-b00000.parquet").write_bytes((tasks / "p0000000-b00000.parquet").read_bytes())
+    assert sweep(out, *args, "--resume") == 1
+    assert capsys.readouterr().err == f"error: {tasks / 'p0000009-b00000.parquet'}: not a task of this sweep\n"
+    # removed, the sweep resumes to the same points as a clean run
+    (tasks / "p0000009-b00000.parquet").unlink()
+    assert sweep(out, *args, "--resume") == 0
+    clean = tmp_path / "clean"
+    assert sweep(clean, *args) == 0
+    assert same_bytes(out / "points.parquet", clean / "points.parquet")
+
+
+def test_resume_in_a_run_folder_is_refused(tmp_path, capsys):
+    run = tmp_path / "run"
+    assert main(["run", str(BASELINE), *SHORT, "--runs", "20", "--out", str(run), "--quiet", "--no-charts"]) == 0
+    before = {p.name: p.read_bytes() for p in run.iterdir()}
+    capsys.readouterr()
+    assert sweep(run, *grid_args(), "--resume", *QUIET) == 2
+    assert capsys.readouterr().err == f"error: {run} is not a sweep folder (manifest kind 'run')\n"
+    assert {p.name: p.read_bytes() for p in run.iterdir()} == before        # nothing touched

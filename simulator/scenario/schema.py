@@ -361,8 +361,9 @@ class Scenario(Strict):
             if sid in STATE_IDS:
                 raise ValueError(f"world: state '{sid}' is already declared")
         missing = [s for s in declared if s not in self.states]
-        if missing:
-            raise ValueError(f"states missing: {', '.join(missing)}")
+        if missing:   # reported at the `states:` key, not at the top of the file
+            raise ValueError(f"states: missing: {', '.join(missing)} (every one of the {len(declared)} states "
+                             f"must be given)")
         for sid in self.states:
             if sid not in declared:
                 raise unknown_state(f"states.{sid}", sid)
