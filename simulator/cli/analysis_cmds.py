@@ -15,21 +15,19 @@ import re
 import sys
 from pathlib import Path
 
-from ..analysis import compare as cmp
-from ..analysis.inputs import AnalysisError, folder_kind, read_json, read_manifest
-from ..analysis.report import write_report
-from ..analysis.summary import links_table
-from ..experiment import provenance
-from ..experiment.ensemble import run_ensemble
 from ..experiment.store import prepare_dir, write_json, write_parquet
 from ..scenario import load_scenario
 from .common import UsageError, at_least, info, progress_bar, table
+
+# The analysis layer (pandas, SALib, prim, matplotlib) loads inside the commands, so that
+# `run.py --help` is fast.
 
 
 def _usage(func):
     """Report analysis input errors as usage errors (one line, exit status 2)."""
     @functools.wraps(func)
     def wrapper(args):
+        from ..analysis.inputs import AnalysisError
         try:
             return func(args)
         except AnalysisError as exc:
@@ -56,6 +54,8 @@ STALE_ANALYSES = ("explain.json", "explain_terms.*", "explain_waterfall.*", "dis
 def finish_run_folder(out: Path, ens, charts: bool = True) -> None:
     """What every run folder gets besides its summary, tables and charts: the alignment-network data
     (links.parquet), its chart, and report.md/html.  Called from run_cmd.write_run_folder."""
+    from ..analysis.report import write_report
+    from ..analysis.summary import links_table
     out = Path(out)
     for stale in STALE_ANALYSES:           # from an earlier run in this folder (--force): no longer true
         for path in out.glob(stale):
@@ -73,7 +73,7 @@ def add_parser(sub) -> None:
     c = sub.add_parser("compare", help="compare scenarios side by side on common random numbers",
                        description="Run each SCENARIO with the same seed and replicates (common random "
                                    "numbers) and compare P(stays): a table with each difference from the "
-                                   "first scenario and its own 95%% CI, a dot-and-whisker chart and "
+                                   "first scenario and its own 95% CI, a dot-and-whisker chart and "
                                    "overlaid bands of China's rung.")
     c.add_argument("scenarios", nargs="+", metavar="SCENARIO", help="two or more scenario YAML files")
     c.add_argument("--runs", type=int, help="replicates per scenario (default: the first scenario's runs)")
@@ -160,6 +160,10 @@ def _safe(label: str) -> str:
 
 @_usage
 def cmd_compare(args) -> int:
+    from ..analysis import compare as cmp
+    from ..analysis.report import write_report
+    from ..experiment import provenance
+    from ..experiment.ensemble import run_ensemble
     from .run_cmd import write_run_folder
     at_least(args.runs, "--runs")
     at_least(args.seed, "--seed", 0)
@@ -223,6 +227,9 @@ def cmd_plot(args) -> int:
 
 def plot_folder(folder: str | Path, network_months: list[int] | None = None) -> list[Path]:
     """Redraw every chart of a run, compare or sweep folder and rewrite its report(s)."""
+    from ..analysis import compare as cmp
+    from ..analysis.inputs import folder_kind
+    from ..analysis.report import write_report
     folder = Path(folder)
     kind = folder_kind(folder)
     if kind == "run":
@@ -242,6 +249,8 @@ def plot_folder(folder: str | Path, network_months: list[int] | None = None) -> 
 def _plot_run(folder: Path, network_months) -> list[Path]:
     from ..charts.explain_charts import draw_explain
     from ..charts.network import draw_network
+    from ..analysis.inputs import read_json
+    from ..analysis.report import write_report
     from ..charts.run_charts import draw_run
     paths = draw_run(folder)
     paths += draw_network(folder, network_months)
@@ -274,6 +283,7 @@ def _plot_sweep(folder: Path) -> list[Path]:
 
 def _draw_discovery_from_file(folder: Path) -> list[Path]:
     from ..analysis.discovery import Discovery
+    from ..analysis.inputs import read_json, read_manifest
     from ..charts.discovery_charts import draw_discovery
     d = Discovery.from_dict(read_json(folder / "discovery.json"))
     summary = read_json(folder / "summary.json") if (folder / "summary.json").exists() else {}
@@ -282,6 +292,7 @@ def _draw_discovery_from_file(folder: Path) -> list[Path]:
 
 @_usage
 def cmd_report(args) -> int:
+    from ..analysis.report import write_report
     for p in write_report(args.folder):
         print(p)
     return 0
@@ -292,6 +303,7 @@ def cmd_report(args) -> int:
 @_usage
 def cmd_explain(args) -> int:
     from ..analysis.explain import explain_folder
+    from ..analysis.report import write_report
     from ..charts.explain_charts import draw_explain
     folder = Path(args.folder)
     ex = explain_folder(folder, args.month)
@@ -310,6 +322,8 @@ def cmd_explain(args) -> int:
 @_usage
 def cmd_discover(args) -> int:
     from ..analysis.discovery import discover_folder
+    from ..analysis.inputs import read_json, read_manifest
+    from ..analysis.report import write_report
     from ..charts.discovery_charts import draw_discovery
     at_least(args.boxes, "--boxes")
     at_least(args.max_params, "--max-params")
@@ -346,6 +360,7 @@ def cmd_discover(args) -> int:
 @_usage
 def cmd_sensitivity(args) -> int:
     """Sobol' or Morris indices through the sweep machinery (parallel, resumable, on Dask)."""
+    from ..analysis.report import write_report
     from ..analysis.sensitivity import sensitivity_table, text_lines
     from ..experiment.designs import DEFAULT_SAMPLES, parse_param
     from ..experiment.sweep import DEFAULT_BLOCK, SweepSpec, plan_sweep

@@ -4,13 +4,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ..analysis.summary import bands, summarize, terms_by_outcome_table, terms_table
-from ..charts.run_charts import draw_run
-from ..experiment import provenance
-from ..experiment.ensemble import run_ensemble
 from ..experiment.store import prepare_dir, write_json, write_parquet, write_yaml
 from ..scenario import load_scenario
 from .common import UsageError, at_least, fmt_p, info, progress_bar, table
+
+# numpy, pandas, mesa and matplotlib load inside the commands, so that `run.py --help` is fast.
 
 
 def add_parser(sub) -> None:
@@ -48,6 +46,8 @@ def output_dirs(args, resolved) -> list[Path]:
 
 def write_run_folder(out: Path, ens, args_line: str | None = None, charts: bool = True,
                      extra_manifest: dict | None = None) -> dict:
+    from ..analysis.summary import bands, summarize, terms_by_outcome_table, terms_table
+    from ..experiment import provenance
     resolved = ens.resolved
     summary = summarize(ens)
     manifest = {
@@ -65,6 +65,7 @@ def write_run_folder(out: Path, ens, args_line: str | None = None, charts: bool 
     write_json(out / "manifest.json", manifest)
     write_json(out / "summary.json", summary)
     if charts:
+        from ..charts.run_charts import draw_run
         draw_run(out)
     # --- analysis additions: alignment-network data and chart, report.md/html -----------
     from . import analysis_cmds
@@ -84,6 +85,7 @@ HEADERS = ["scenario", "runs", "P(stays) [95% CI]", "P(weapons) [95% CI]", "medi
 
 
 def cmd_run(args) -> int:
+    from ..experiment.ensemble import run_ensemble
     check_counts(args.runs, args.seed)
     at_least(args.workers, "--workers")
     resolved = [load_scenario(path, args.set) for path in args.scenarios]   # validate all first
