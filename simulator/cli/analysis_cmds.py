@@ -158,55 +158,87 @@ def _safe(label: str) -> str:
     return re.sub(r"[^A-Za-z0-9_.-]+", "_", label) or "scenario"
 
 
-@_usage
-def cmd_compare(args) -> int:
+def compare_setup(resolved: list, runs: int | None, seed: int | None):
+    """Labels, sub-folders, runs, seed and notes of a comparison (the first scenario gives the
+    defaults; every scenario runs with the same seed: common random numbers)."""
+    from ..analysis import compare as cmp
+    if len(resolved) < 2:
+        raise UsageError("compare needs at least two scenarios")
+    labels = cmp.unique_labels([r.name for r in resolved])
+    folders = cmp.unique_labels([_safe(x) for x in labels])
+    runs = int(runs or resolved[0].scenario.runs)
+    seed = int(resolved[0].scenario.seed if seed is None else seed)
+    notes = []
+    others = sorted({r.name for r in resolved if r.scenario.seed != seed})
+    if others:
+        notes.append(f"every scenario runs with seed {seed} (common random numbers); the file seed of "
+                     f"{', '.join(others)} is not used")
+    horizons = {r.scenario.horizon_months for r in resolved}
+    if len(horizons) > 1:
+        notes.append(f"the scenarios have different horizons ({', '.join(map(str, sorted(horizons)))} months); "
+                     f"each P(stays) is at its own horizon")
+    return labels, folders, runs, seed, notes
+
+
+def write_compare_folder(out: Path, resolved: list, members, runs: int, seed: int, overrides: list[str],
+                         charts: bool = True, command: str | None = None, on_written=None):
+    """Write a compare folder: each member's run folder as it comes from ``members`` (an iterable
+    of (label, sub-folder, ensemble)), then compare.parquet, the manifest, charts and report.
+    The one code path of `run.py compare` and ``simulator.compare(...).save``; returns the table."""
     from ..analysis import compare as cmp
     from ..analysis.report import write_report
     from ..experiment import provenance
-    from ..experiment.ensemble import run_ensemble
     from .run_cmd import write_run_folder
+    out = Path(out)
+    frames, entries = [], []
+    for (label, sub, ens), res in zip(members, resolved):
+        write_run_folder(out / sub, ens, args_line=command, charts=charts,
+                         extra_manifest={"overrides": list(overrides), "compare_label": label})
+        frames.append((label, ens.outcomes))
+        entries.append({"label": label, "name": res.name, "file": res.file, "folder": sub,
+                        "scenario_hash": res.digest()})
+        if on_written is not None:
+            on_written(out / sub)
+    comparison = cmp.compare_table(frames)
+    manifest = {
+        "kind": "compare", "runs": runs, "seed": seed, "scenarios": entries,
+        "overrides": list(overrides), "command": command or provenance.command_line(),
+        "time": provenance.now(), "git": provenance.git_hash(), "versions": provenance.versions(),
+        "note": "common random numbers: every scenario ran with the same seed and replicates",
+    }
+    write_parquet(out / "compare.parquet", comparison)
+    write_json(out / "manifest.json", manifest)
+    if charts:
+        from ..charts.compare_charts import draw_compare
+        draw_compare(out)
+    write_report(out)
+    return comparison
+
+
+@_usage
+def cmd_compare(args) -> int:
+    from ..analysis import compare as cmp
+    from ..experiment.ensemble import run_ensemble
     at_least(args.runs, "--runs")
     at_least(args.seed, "--seed", 0)
     if len(args.scenarios) < 2:
         raise UsageError("compare needs at least two scenarios")
     resolved = [load_scenario(path, args.set) for path in args.scenarios]     # validate all first
-    labels = cmp.unique_labels([r.name for r in resolved])
-    folders = cmp.unique_labels([_safe(x) for x in labels])
-    runs = int(args.runs or resolved[0].scenario.runs)
-    seed = int(resolved[0].scenario.seed if args.seed is None else args.seed)
-    others = sorted({r.name for r in resolved if r.scenario.seed != seed})
-    if others:
-        info(f"note: every scenario runs with seed {seed} (common random numbers); the file seed of "
-             f"{', '.join(others)} is not used", args.quiet)
-    horizons = {r.scenario.horizon_months for r in resolved}
-    if len(horizons) > 1:
-        info(f"note: the scenarios have different horizons ({', '.join(map(str, sorted(horizons)))} months); "
-             f"each P(stays) is at its own horizon", args.quiet)
+    labels, folders, runs, seed, notes = compare_setup(resolved, args.runs, args.seed)
+    for note in notes:
+        info(f"note: {note}", args.quiet)
     out = Path(args.out or "results/compare")
     prepare_dir(out, args.force)
-    frames = []
-    for res, label, sub in zip(resolved, labels, folders):
-        with progress_bar(runs, label, args.quiet) as bar:
-            ens = run_ensemble(res, runs=runs, seed=seed, progress=bar.update)
-        write_run_folder(out / sub, ens, charts=not args.no_charts,
-                         extra_manifest={"overrides": list(args.set), "compare_label": label})
-        frames.append((label, ens.outcomes))
-        info(f"wrote {out / sub}", args.quiet)
-    comparison = cmp.compare_table(frames)
-    manifest = {
-        "kind": "compare", "runs": runs, "seed": seed,
-        "scenarios": [{"label": label, "name": r.name, "file": r.file, "folder": sub,
-                       "scenario_hash": r.digest()} for r, label, sub in zip(resolved, labels, folders)],
-        "overrides": list(args.set), "command": provenance.command_line(), "time": provenance.now(),
-        "git": provenance.git_hash(), "versions": provenance.versions(),
-        "note": "common random numbers: every scenario ran with the same seed and replicates",
-    }
-    write_parquet(out / "compare.parquet", comparison)
-    write_json(out / "manifest.json", manifest)
-    if not args.no_charts:
-        from ..charts.compare_charts import draw_compare
-        draw_compare(out)
-    write_report(out)
+
+    def members():
+        for res, label, sub in zip(resolved, labels, folders):
+            with progress_bar(runs, label, args.quiet) as bar:
+                ens = run_ensemble(res, runs=runs, seed=seed, progress=bar.update)
+            yield label, sub, ens
+
+    comparison = write_compare_folder(out, resolved, members(), runs, seed, args.set,
+                                      charts=not args.no_charts,
+                                      on_written=lambda path: info(f"wrote {path}", args.quiet))
     headers, rows = cmp.table_lines(comparison)
     print(table(headers, rows))
     print(f"\nCommon random numbers (seed {seed}, {runs} runs each): differences are paired run by run; "

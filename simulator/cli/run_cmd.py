@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ..experiment.store import prepare_dir, write_json, write_parquet, write_yaml
+from ..experiment.store import prepare_dir, write_csv, write_json, write_parquet, write_yaml
 from ..scenario import load_scenario
 from .common import UsageError, at_least, fmt_p, info, progress_bar, table
 
@@ -27,7 +27,14 @@ def add_parser(sub) -> None:
     p.add_argument("--quiet", action="store_true", help="no progress bar or messages on stderr")
     p.add_argument("--force", action="store_true", help="overwrite a non-empty output folder")
     p.add_argument("--no-charts", action="store_true", help="skip the PNG/SVG charts")
+    add_format_option(p, "runs.csv (one row per replicate)")
     p.set_defaults(func=cmd_run)
+
+
+def add_format_option(p, what: str) -> None:
+    p.add_argument("--format", choices=("parquet", "csv"), default="parquet",
+                   help=f"table format: parquet (default) or csv, which also writes {what} for "
+                        f"spreadsheets")
 
 
 def check_counts(runs: int | None, seed: int | None) -> None:
@@ -44,21 +51,31 @@ def output_dirs(args, resolved) -> list[Path]:
     return [Path("results") / r.name for r in resolved]
 
 
-def write_run_folder(out: Path, ens, args_line: str | None = None, charts: bool = True,
-                     extra_manifest: dict | None = None) -> dict:
-    from ..analysis.summary import bands, summarize, terms_by_outcome_table, terms_table
+def run_manifest(ens, args_line: str | None = None, extra_manifest: dict | None = None) -> dict:
+    """The manifest.json of a run folder: what ran, with which seed, command and versions."""
     from ..experiment import provenance
     resolved = ens.resolved
-    summary = summarize(ens)
-    manifest = {
+    return {
         "kind": "run", "scenario": resolved.name, "scenario_file": resolved.file,
         "scenario_hash": resolved.digest(), "runs": ens.runs, "seed": ens.seed, "fixed": ens.fixed,
         "command": args_line or provenance.command_line(), "time": provenance.now(),
         "git": provenance.git_hash(), "versions": provenance.versions(),
         **(extra_manifest or {}),
     }
+
+
+def write_run_folder(out: Path, ens, args_line: str | None = None, charts: bool = True,
+                     extra_manifest: dict | None = None, csv: bool = False) -> dict:
+    """Write everything a run folder holds (the one code path of `run.py run`, `compare` and
+    ``simulator.run(...).save``); return the summary."""
+    from ..analysis.summary import bands, summarize, terms_by_outcome_table, terms_table
+    resolved = ens.resolved
+    summary = summarize(ens)
+    manifest = run_manifest(ens, args_line, extra_manifest)
     write_yaml(out / "scenario.resolved.yaml", resolved.data)
     write_parquet(out / "runs.parquet", ens.outcomes)
+    if csv:
+        write_csv(out / "runs.csv", ens.outcomes)
     write_parquet(out / "bands.parquet", bands(ens))
     write_parquet(out / "terms.parquet", terms_table(ens))
     write_parquet(out / "terms_by_outcome.parquet", terms_by_outcome_table(ens))
@@ -105,7 +122,7 @@ def cmd_run(args) -> int:
             ens = run_ensemble(res, runs=runs, seed=args.seed, fixed=args.fixed, workers=args.workers,
                                progress=bar.update)
         summary = write_run_folder(out, ens, charts=not args.no_charts,
-                                   extra_manifest={"overrides": list(args.set)})
+                                   extra_manifest={"overrides": list(args.set)}, csv=args.format == "csv")
         rows.append(summary_row(summary))
         info(f"wrote {out}", args.quiet)
     print(table(HEADERS, rows))

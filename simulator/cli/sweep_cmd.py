@@ -7,10 +7,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ..experiment.defaults import DEFAULT_BLOCK, DESIGNS
-from ..experiment.store import write_parquet
+from ..experiment.store import write_csv, write_parquet
 from ..scenario import load_scenario
 from ..scenario.schema import Sweep
 from .common import UsageError, at_least, decimals_for, info, plural, progress_bar, table
+from .run_cmd import add_format_option
 
 if TYPE_CHECKING:
     from ..experiment.sweep import SweepSpec
@@ -60,6 +61,7 @@ def add_parser(sub) -> None:
     p.add_argument("--force", action="store_true", help="start again in a DIR that holds a sweep or files")
     p.add_argument("--quiet", action="store_true", help="no progress bar or messages on stderr")
     p.add_argument("--no-charts", action="store_true", help="skip the PNG/SVG charts")
+    add_format_option(p, "points.csv (one row per design point)")
     p.set_defaults(func=cmd_sweep)
 
 
@@ -155,15 +157,24 @@ def run_plan(plan, out: Path, args, kind: str, workers: int, dask, command: str 
     return result, points
 
 
+def finish_sweep_folder(out: Path, points, charts: bool = True, csv: bool = False) -> None:
+    """After the tasks: points.csv (on request), the charts and the report."""
+    from ..analysis.report import write_report
+    from ..charts.sweep_charts import draw_sweep
+    if csv:
+        write_csv(out / "points.csv", points)
+    if charts:
+        draw_sweep(out)
+    write_report(out)
+
+
 def where(executor: str) -> str:
     """'in this process', 'on processes (2 workers)', 'on dask scheduler tcp://...'."""
     return "in this process" if executor == "in-process" else f"on {executor}"
 
 
 def cmd_sweep(args) -> int:
-    from ..analysis.report import write_report
     from ..analysis.sweep_points import describe_response
-    from ..charts.sweep_charts import draw_sweep
     from ..experiment.sweep import plan_sweep
     for value, name, minimum in ((args.runs, "--runs", 1), (args.samples, "--samples", 1),
                                  (args.workers, "--workers", 1), (args.block, "--block", 1),
@@ -182,9 +193,7 @@ def cmd_sweep(args) -> int:
     if ran is None:
         return 1
     result, points = ran
-    if not args.no_charts:
-        draw_sweep(out)
-    write_report(out)
+    finish_sweep_folder(out, points, charts=not args.no_charts, csv=args.format == "csv")
 
     print(f"{plan.points} points x {spec.runs} runs ({spec.design}: {plan.design.formula}); "
           f"{plural(result.executed, 'task')} run {where(result.executor)}, {result.skipped} already done; "

@@ -99,5 +99,10 @@ def write_parquet(path: Path, frame: pd.DataFrame) -> None:
     _atomic(Path(path), lambda tmp: frame.to_parquet(tmp, index=False))
 
 
+def write_csv(path: Path, frame: pd.DataFrame) -> None:
+    """A CSV for spreadsheets: no index column, full float precision."""
+    _atomic(Path(path), lambda tmp: frame.to_csv(tmp, index=False))
+
+
 def read_json(path: Path):
     return json.loads(Path(path).read_text(encoding="utf-8"))
