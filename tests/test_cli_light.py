@@ -1,6 +1,7 @@
 """The command line answers help and validate without loading the heavy libraries, and its
 messages read as plain English (plurals, no doubled percent signs, sorted sweep tables)."""
 
+import os
 import subprocess
 import sys
 
@@ -73,3 +74,24 @@ def test_lhs_sweep_table_is_sorted_and_rounded(tmp_path, capsys):
     values = [float(c) for c in cells]
     assert values == sorted(values) and len(set(values)) == 6
     assert all(len(c.split(".")[1]) == 3 for c in cells), cells     # 0-1 range: three decimals
+
+
+def test_run_py_with_an_interpreter_without_dependencies_uses_the_project_venv():
+    """After `make run`, `python run.py ...` with the system Python re-runs itself in .venv."""
+    bare = getattr(sys, "_base_executable", None)
+    venv = ROOT / ".venv" / "bin" / "python"
+    if not bare or not venv.exists():
+        pytest.skip("needs the project's .venv and the interpreter it was made from")
+    probe = subprocess.run([bare, "-c", "import importlib.util as u; print(u.find_spec('pandas') is None)"],
+                           capture_output=True, text=True, timeout=60)
+    if probe.stdout.strip() != "True":
+        pytest.skip(f"{bare} has the dependencies itself")
+    proc = subprocess.run([bare, str(ROOT / "run.py"), "validate", str(BASELINE)], capture_output=True,
+                          text=True, cwd=ROOT, timeout=60)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.startswith(f"{BASELINE}: ok (baseline: ")
+    env = {k: v for k, v in os.environ.items() if k != "VIRTUAL_ENV"}
+    env["AXIS_SIM_REEXEC"] = "1"                     # as if re-run already: says what is missing, exit 1
+    proc = subprocess.run([bare, str(ROOT / "run.py"), "--help"], capture_output=True, text=True, cwd=ROOT,
+                          timeout=60, env=env)
+    assert proc.returncode == 1 and "not installed" in proc.stderr and "make run" in proc.stderr

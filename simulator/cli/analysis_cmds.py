@@ -88,7 +88,9 @@ def add_parser(sub) -> None:
 
     p = sub.add_parser("plot", help="(re)draw every chart of a run, compare or sweep folder",
                        description="Redraw every chart of an output folder (its kind comes from "
-                                   "manifest.json) and rewrite report.md/report.html.")
+                                   "manifest.json) and rewrite report.md/report.html.  Given a folder "
+                                   "of output folders (results/), redraw every one below it and rewrite "
+                                   "its index.html, index.md and summary.csv.")
     p.add_argument("folder", metavar="DIR")
     p.add_argument("--network-months", metavar="M,M,...",
                    help="months shown in the alignment network (default: start, middle, horizon)")
@@ -258,11 +260,14 @@ def cmd_plot(args) -> int:
 
 
 def plot_folder(folder: str | Path, network_months: list[int] | None = None) -> list[Path]:
-    """Redraw every chart of a run, compare or sweep folder and rewrite its report(s)."""
+    """Redraw every chart of a run, compare or sweep folder and rewrite its report(s); for a
+    folder that holds such folders (results/), redraw each and rewrite its index."""
     from ..analysis import compare as cmp
     from ..analysis.inputs import folder_kind
     from ..analysis.report import write_report
     folder = Path(folder)
+    if folder.is_dir() and not (folder / "manifest.json").exists():
+        return _plot_tree(folder, network_months)
     kind = folder_kind(folder)
     if kind == "run":
         return _plot_run(folder, network_months)
@@ -276,6 +281,18 @@ def plot_folder(folder: str | Path, network_months: list[int] | None = None) -> 
         paths += _plot_sweep(folder)
     paths += _plot_extras(folder)
     return paths + write_report(folder)
+
+
+def _plot_tree(folder: Path, network_months) -> list[Path]:
+    """Every run, compare and sweep folder below ``folder``, then its index."""
+    from ..analysis.index import output_folders, write_index
+    found = output_folders(folder)
+    if not found:
+        raise UsageError(f"{folder}: no run, compare or sweep folder in it or below it (no manifest.json)")
+    paths: list[Path] = []
+    for sub, _kind in found:
+        paths += plot_folder(sub, network_months)
+    return paths + write_index(folder)
 
 
 def _plot_run(folder: Path, network_months) -> list[Path]:

@@ -6,7 +6,7 @@ from pathlib import Path
 
 from ..experiment.store import prepare_dir, write_csv, write_json, write_parquet, write_yaml
 from ..scenario import load_scenario
-from .common import UsageError, at_least, fmt_p, info, progress_bar, table
+from .common import UsageError, at_least, info, progress_bar, table
 
 # numpy, pandas, mesa and matplotlib load inside the commands, so that `run.py --help` is fast.
 
@@ -91,17 +91,8 @@ def write_run_folder(out: Path, ens, args_line: str | None = None, charts: bool 
     return summary
 
 
-def summary_row(summary: dict) -> list[str]:
-    o = summary["outcomes"]
-    return [summary["scenario"], str(summary["runs"]), fmt_p(o["china_stays"]), fmt_p(o["china_weapons"]),
-            f"{o['china_rung']['median']:.0f}", f"{o['front']['mean']:.2f}", f"{o['china_cost']['mean']:.2f}"]
-
-
-HEADERS = ["scenario", "runs", "P(stays) [95% CI]", "P(weapons) [95% CI]", "median rung",
-           "front", "China cost"]
-
-
 def cmd_run(args) -> int:
+    from ..analysis.index import HEADERS, NOTE, summary_cells, write_index
     from ..experiment.ensemble import run_ensemble
     check_counts(args.runs, args.seed)
     at_least(args.workers, "--workers")
@@ -123,9 +114,12 @@ def cmd_run(args) -> int:
                                progress=bar.update)
         summary = write_run_folder(out, ens, charts=not args.no_charts,
                                    extra_manifest={"overrides": list(args.set)}, csv=args.format == "csv")
-        rows.append(summary_row(summary))
+        rows.append(summary_cells(summary))
         info(f"wrote {out}", args.quiet)
+    if len(outs) > 1:                       # several scenarios: one index at the top of --out
+        top = Path(args.out) if args.out is not None else Path("results")
+        index = write_index(top, runs=outs)
+        info(f"wrote {', '.join(str(p) for p in index)}", args.quiet)
     print(table(HEADERS, rows))
-    print("\nP(stays) = P(China's rung to Russia >= threshold at the horizon); front = Russia's progress "
-          "(0-1); China cost = cumulative cost index.")
+    print("\n" + NOTE)
     return 0
