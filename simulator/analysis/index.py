@@ -114,6 +114,26 @@ def _describe(folder: Path, kind: str) -> str:
     return f"run of {m.get('scenario', '?')}"
 
 
+def provenance_line(folders: list[Path]) -> str:
+    """How the scenarios in the table were run: the command, seed(s), git commit and time."""
+    manifests = []
+    for folder in folders:
+        try:
+            manifests.append(read_manifest(folder))
+        except Exception:  # noqa: BLE001
+            continue
+    if not manifests:
+        return ""
+    def one(key):
+        values = sorted({str(m.get(key)) for m in manifests if m.get(key) is not None})
+        return values[0] if len(values) == 1 else (f"{len(values)} different" if values else "?")
+    commands = {m.get("command") for m in manifests}
+    command = (f"`{commands.pop()}`" if len(commands) == 1 else "different commands (see each report)")
+    times = sorted(str(m.get("time")) for m in manifests if m.get("time"))
+    when = f", {times[-1][:16].replace('T', ' ')} UTC" if times else ""
+    return f"Run by {command}; seed {one('seed')}, git {one('git')}{when}."
+
+
 def _report(folder: Path, suffix: str) -> Path | None:
     path = folder / f"report{suffix}"
     return path if path.exists() else None
@@ -135,6 +155,9 @@ def _markdown(root: Path, rows, others) -> str:
                      if (folder / THUMBNAIL).exists() else "")
             out.append("| " + " | ".join(c.replace("|", "\\|") for c in cells + [thumb]) + " |")
         out += ["", NOTE, ""]
+        line = provenance_line([f for f, _ in rows])
+        if line:
+            out += [line, ""]
     if others:
         out += ["## Other results in this folder", ""]
         for folder, kind in others:
@@ -151,7 +174,8 @@ STYLE = ("body{font-family:sans-serif;max-width:1200px;margin:2em auto;padding:0
          "table{border-collapse:collapse;margin:1em 0;font-size:0.95em}"
          "td,th{border:1px solid #bbb;padding:4px 8px;text-align:left;vertical-align:middle}"
          "th{background:#eee}td.num{font-variant-numeric:tabular-nums;white-space:nowrap}"
-         "img.thumb{width:240px;border:1px solid #ddd;display:block}.note{color:#444;font-size:0.9em}")
+         "img.thumb{width:240px;border:1px solid #ddd;display:block}.note{color:#444;font-size:0.9em}"
+         "td.name{max-width:340px}td.name a{font-weight:bold}.desc{color:#555;font-size:0.85em;margin-top:4px}")
 
 
 def _html(root: Path, rows, others) -> str:
@@ -168,7 +192,9 @@ def _html(root: Path, rows, others) -> str:
             rel = _rel(folder, root)
             report = f"{rel}/report.html" if _report(folder, ".html") else None
             name = f'<a href="{e(report)}">{e(cells[0])}</a>' if report else e(cells[0])
-            tds = [f"<td>{name}</td>"] + [f'<td class="num">{e(c)}</td>' for c in cells[1:]]
+            if summary.get("description"):
+                name += f'<div class="desc">{e(summary["description"])}</div>'
+            tds = [f'<td class="name">{name}</td>'] + [f'<td class="num">{e(c)}</td>' for c in cells[1:]]
             if (folder / THUMBNAIL).exists():
                 img = (f'<img class="thumb" src="{e(rel)}/{THUMBNAIL}" '
                        f'alt="China\'s rung to Russia over time, {e(summary["scenario"])}">')
@@ -178,6 +204,9 @@ def _html(root: Path, rows, others) -> str:
             out.append("<tr>" + "".join(tds) + "</tr>")
         out.append("</tbody></table>")
         out.append(f'<p class="note">{e(NOTE)}</p>')
+        line = provenance_line([f for f, _ in rows])
+        if line:
+            out.append(f'<p class="note">{e(line).replace("`", "")}</p>')
     if others:
         out.append("<h2>Other results in this folder</h2><ul>")
         for folder, kind in others:
