@@ -1,11 +1,11 @@
-"""Layers import only downwards: scenario -> model -> experiment -> analysis -> charts -> cli;
+"""Layers import only downwards: scenario -> model -> experiment -> analysis -> charts -> cli -> api;
 decision rules and theatre dynamics are pure numpy (no mesa)."""
 
 import ast
 
 from .conftest import ROOT
 
-ORDER = ["scenario", "model", "experiment", "analysis", "charts", "cli"]
+ORDER = ["scenario", "model", "experiment", "analysis", "charts", "cli", "api"]
 
 
 def imports(path):

@@ -224,9 +224,17 @@ def explain_folder(folder: str | Path, month: int | None = None) -> Explanation:
                             f"folder; for a compare folder, pass one of its scenario sub-folders)")
     require(folder, "terms.parquet", "bands.parquet")
     summary = read_json(folder / "summary.json") if (folder / "summary.json").exists() else {}
-    ex = explain(read_parquet(folder / "terms.parquet"), read_parquet(folder / "bands.parquet"),
-                 month=month, start=summary.get("start"))
-    if (folder / "terms_by_outcome.parquet").exists():
-        ex.text += outcome_contrast(read_parquet(folder / "terms_by_outcome.parquet"),
-                                    max(1, int(summary.get("stay_threshold", 2))))
+    by_outcome = (read_parquet(folder / "terms_by_outcome.parquet")
+                  if (folder / "terms_by_outcome.parquet").exists() else None)
+    return explain_tables(read_parquet(folder / "terms.parquet"), read_parquet(folder / "bands.parquet"),
+                          by_outcome, month=month, summary=summary)
+
+
+def explain_tables(terms: pd.DataFrame, bands: pd.DataFrame, by_outcome: pd.DataFrame | None = None,
+                   month: int | None = None, summary: dict | None = None) -> Explanation:
+    """The explanation from a run's tables (terms, bands, terms by outcome) and its summary."""
+    summary = summary or {}
+    ex = explain(terms, bands, month=month, start=summary.get("start"))
+    if by_outcome is not None:
+        ex.text += outcome_contrast(by_outcome, max(1, int(summary.get("stay_threshold", 2))))
     return ex

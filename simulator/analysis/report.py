@@ -57,6 +57,12 @@ class Doc:
         if rows:
             self.blocks.append(("table", headers, rows))
 
+    def links(self, items: list[tuple[str, str, str]]):
+        """A list of (text, link without suffix, description): Markdown links to ``link.md``,
+        HTML links to ``link.html``."""
+        if items:
+            self.blocks.append(("links", items))
+
     def img(self, path: str, caption: str):
         self.blocks.append(("img", path, caption))
 
@@ -73,6 +79,8 @@ class Doc:
                 out.append(b[1])
             elif kind == "ul":
                 out.append("\n".join(f"- {x}" for x in b[1]))
+            elif kind == "links":
+                out.append("\n".join(f"- [{text}]({href}.md): {desc}" for text, href, desc in b[1]))
             elif kind == "table":
                 cell = lambda s: str(s).replace("|", "\\|").replace("\n", " ")  # noqa: E731
                 lines = ["| " + " | ".join(cell(h) for h in b[1]) + " |",
@@ -102,6 +110,9 @@ class Doc:
                 out.append(f"<p>{e(b[1])}</p>")
             elif kind == "ul":
                 out.append("<ul>" + "".join(f"<li>{e(x)}</li>" for x in b[1]) + "</ul>")
+            elif kind == "links":
+                out.append("<ul>" + "".join(f"<li><a href=\"{e(href)}.html\">{e(text)}</a>: {e(desc)}</li>"
+                                            for text, href, desc in b[1]) + "</ul>")
             elif kind == "table":
                 head = "".join(f"<th>{e(str(h))}</th>" for h in b[1])
                 body = "".join("<tr>" + "".join(f"<td>{e(str(c))}</td>" for c in r) + "</tr>" for r in b[2])
@@ -351,11 +362,12 @@ def compare_report(folder: Path) -> tuple[str, Doc]:
     doc.h(2, "Summary")
     doc.table(headers, rows)
     doc.h(2, "Scenarios")
-    items = []
+    doc.p("Each scenario's own report (its summary, charts, explanation and resolved scenario):")
+    links = []
     for e in entries:
         s = read_json(e["path"] / "summary.json")
-        items.append(f"{e['label']} ({e['folder']}/report.md): {s.get('description') or '(no description)'}")
-    doc.items(items)
+        links.append((e["label"], f"{e['folder']}/report", s.get("description") or "(no description)"))
+    doc.links(links)
     _charts(doc, folder)
     first = entries[0]["path"]
     _parameter_section(doc, first, read_resolved(first))
@@ -367,7 +379,7 @@ def compare_report(folder: Path) -> tuple[str, Doc]:
             doc.items([f"month {ev.get('month')}: {ev.get('path')} "
                        + next((f"{op} {ev[op]}" for op in ("set", "add", "multiply") if ev.get(op) is not None), "")
                        for ev in events])
-    doc.p("Each scenario's resolved scenario, charts and report are in its sub-folder.")
+    doc.p("Each scenario's resolved scenario, charts and report are in its sub-folder (linked above).")
     _provenance(doc, manifest)
     return title, doc
 

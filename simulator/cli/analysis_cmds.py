@@ -15,21 +15,19 @@ import re
 import sys
 from pathlib import Path
 
-from ..analysis import compare as cmp
-from ..analysis.inputs import AnalysisError, folder_kind, read_json, read_manifest
-from ..analysis.report import write_report
-from ..analysis.summary import links_table
-from ..experiment import provenance
-from ..experiment.ensemble import run_ensemble
 from ..experiment.store import prepare_dir, write_json, write_parquet
 from ..scenario import load_scenario
 from .common import UsageError, at_least, info, progress_bar, table
+
+# The analysis layer (pandas, SALib, prim, matplotlib) loads inside the commands, so that
+# `run.py --help` is fast.
 
 
 def _usage(func):
     """Report analysis input errors as usage errors (one line, exit status 2)."""
     @functools.wraps(func)
     def wrapper(args):
+        from ..analysis.inputs import AnalysisError
         try:
             return func(args)
         except AnalysisError as exc:
@@ -56,6 +54,8 @@ STALE_ANALYSES = ("explain.json", "explain_terms.*", "explain_waterfall.*", "dis
 def finish_run_folder(out: Path, ens, charts: bool = True) -> None:
     """What every run folder gets besides its summary, tables and charts: the alignment-network data
     (links.parquet), its chart, and report.md/html.  Called from run_cmd.write_run_folder."""
+    from ..analysis.report import write_report
+    from ..analysis.summary import links_table
     out = Path(out)
     for stale in STALE_ANALYSES:           # from an earlier run in this folder (--force): no longer true
         for path in out.glob(stale):
@@ -73,7 +73,7 @@ def add_parser(sub) -> None:
     c = sub.add_parser("compare", help="compare scenarios side by side on common random numbers",
                        description="Run each SCENARIO with the same seed and replicates (common random "
                                    "numbers) and compare P(stays): a table with each difference from the "
-                                   "first scenario and its own 95%% CI, a dot-and-whisker chart and "
+                                   "first scenario and its own 95% CI, a dot-and-whisker chart and "
                                    "overlaid bands of China's rung.")
     c.add_argument("scenarios", nargs="+", metavar="SCENARIO", help="two or more scenario YAML files")
     c.add_argument("--runs", type=int, help="replicates per scenario (default: the first scenario's runs)")
@@ -88,7 +88,9 @@ def add_parser(sub) -> None:
 
     p = sub.add_parser("plot", help="(re)draw every chart of a run, compare or sweep folder",
                        description="Redraw every chart of an output folder (its kind comes from "
-                                   "manifest.json) and rewrite report.md/report.html.")
+                                   "manifest.json) and rewrite report.md/report.html.  Given a folder "
+                                   "of output folders (results/), redraw every one below it and rewrite "
+                                   "its index.html, index.md and summary.csv.")
     p.add_argument("folder", metavar="DIR")
     p.add_argument("--network-months", metavar="M,M,...",
                    help="months shown in the alignment network (default: start, middle, horizon)")
@@ -158,51 +160,87 @@ def _safe(label: str) -> str:
     return re.sub(r"[^A-Za-z0-9_.-]+", "_", label) or "scenario"
 
 
+def compare_setup(resolved: list, runs: int | None, seed: int | None):
+    """Labels, sub-folders, runs, seed and notes of a comparison (the first scenario gives the
+    defaults; every scenario runs with the same seed: common random numbers)."""
+    from ..analysis import compare as cmp
+    if len(resolved) < 2:
+        raise UsageError("compare needs at least two scenarios")
+    labels = cmp.unique_labels([r.name for r in resolved])
+    folders = cmp.unique_labels([_safe(x) for x in labels])
+    runs = int(runs or resolved[0].scenario.runs)
+    seed = int(resolved[0].scenario.seed if seed is None else seed)
+    notes = []
+    others = sorted({r.name for r in resolved if r.scenario.seed != seed})
+    if others:
+        notes.append(f"every scenario runs with seed {seed} (common random numbers); the file seed of "
+                     f"{', '.join(others)} is not used")
+    horizons = {r.scenario.horizon_months for r in resolved}
+    if len(horizons) > 1:
+        notes.append(f"the scenarios have different horizons ({', '.join(map(str, sorted(horizons)))} months); "
+                     f"each P(stays) is at its own horizon")
+    return labels, folders, runs, seed, notes
+
+
+def write_compare_folder(out: Path, resolved: list, members, runs: int, seed: int, overrides: list[str],
+                         charts: bool = True, command: str | None = None, on_written=None):
+    """Write a compare folder: each member's run folder as it comes from ``members`` (an iterable
+    of (label, sub-folder, ensemble)), then compare.parquet, the manifest, charts and report.
+    The one code path of `run.py compare` and ``simulator.compare(...).save``; returns the table."""
+    from ..analysis import compare as cmp
+    from ..analysis.report import write_report
+    from ..experiment import provenance
+    from .run_cmd import write_run_folder
+    out = Path(out)
+    frames, entries = [], []
+    for (label, sub, ens), res in zip(members, resolved):
+        write_run_folder(out / sub, ens, args_line=command, charts=charts,
+                         extra_manifest={"overrides": list(overrides), "compare_label": label})
+        frames.append((label, ens.outcomes))
+        entries.append({"label": label, "name": res.name, "file": res.file, "folder": sub,
+                        "scenario_hash": res.digest()})
+        if on_written is not None:
+            on_written(out / sub)
+    comparison = cmp.compare_table(frames)
+    manifest = {
+        "kind": "compare", "runs": runs, "seed": seed, "scenarios": entries,
+        "overrides": list(overrides), "command": command or provenance.command_line(),
+        "time": provenance.now(), "git": provenance.git_hash(), "versions": provenance.versions(),
+        "note": "common random numbers: every scenario ran with the same seed and replicates",
+    }
+    write_parquet(out / "compare.parquet", comparison)
+    write_json(out / "manifest.json", manifest)
+    if charts:
+        from ..charts.compare_charts import draw_compare
+        draw_compare(out)
+    write_report(out)
+    return comparison
+
+
 @_usage
 def cmd_compare(args) -> int:
-    from .run_cmd import write_run_folder
+    from ..analysis import compare as cmp
+    from ..experiment.ensemble import run_ensemble
     at_least(args.runs, "--runs")
     at_least(args.seed, "--seed", 0)
     if len(args.scenarios) < 2:
         raise UsageError("compare needs at least two scenarios")
     resolved = [load_scenario(path, args.set) for path in args.scenarios]     # validate all first
-    labels = cmp.unique_labels([r.name for r in resolved])
-    folders = cmp.unique_labels([_safe(x) for x in labels])
-    runs = int(args.runs or resolved[0].scenario.runs)
-    seed = int(resolved[0].scenario.seed if args.seed is None else args.seed)
-    others = sorted({r.name for r in resolved if r.scenario.seed != seed})
-    if others:
-        info(f"note: every scenario runs with seed {seed} (common random numbers); the file seed of "
-             f"{', '.join(others)} is not used", args.quiet)
-    horizons = {r.scenario.horizon_months for r in resolved}
-    if len(horizons) > 1:
-        info(f"note: the scenarios have different horizons ({', '.join(map(str, sorted(horizons)))} months); "
-             f"each P(stays) is at its own horizon", args.quiet)
+    labels, folders, runs, seed, notes = compare_setup(resolved, args.runs, args.seed)
+    for note in notes:
+        info(f"note: {note}", args.quiet)
     out = Path(args.out or "results/compare")
     prepare_dir(out, args.force)
-    frames = []
-    for res, label, sub in zip(resolved, labels, folders):
-        with progress_bar(runs, label, args.quiet) as bar:
-            ens = run_ensemble(res, runs=runs, seed=seed, progress=bar.update)
-        write_run_folder(out / sub, ens, charts=not args.no_charts,
-                         extra_manifest={"overrides": list(args.set), "compare_label": label})
-        frames.append((label, ens.outcomes))
-        info(f"wrote {out / sub}", args.quiet)
-    comparison = cmp.compare_table(frames)
-    manifest = {
-        "kind": "compare", "runs": runs, "seed": seed,
-        "scenarios": [{"label": label, "name": r.name, "file": r.file, "folder": sub,
-                       "scenario_hash": r.digest()} for r, label, sub in zip(resolved, labels, folders)],
-        "overrides": list(args.set), "command": provenance.command_line(), "time": provenance.now(),
-        "git": provenance.git_hash(), "versions": provenance.versions(),
-        "note": "common random numbers: every scenario ran with the same seed and replicates",
-    }
-    write_parquet(out / "compare.parquet", comparison)
-    write_json(out / "manifest.json", manifest)
-    if not args.no_charts:
-        from ..charts.compare_charts import draw_compare
-        draw_compare(out)
-    write_report(out)
+
+    def members():
+        for res, label, sub in zip(resolved, labels, folders):
+            with progress_bar(runs, label, args.quiet) as bar:
+                ens = run_ensemble(res, runs=runs, seed=seed, progress=bar.update)
+            yield label, sub, ens
+
+    comparison = write_compare_folder(out, resolved, members(), runs, seed, args.set,
+                                      charts=not args.no_charts,
+                                      on_written=lambda path: info(f"wrote {path}", args.quiet))
     headers, rows = cmp.table_lines(comparison)
     print(table(headers, rows))
     print(f"\nCommon random numbers (seed {seed}, {runs} runs each): differences are paired run by run; "
@@ -222,8 +260,14 @@ def cmd_plot(args) -> int:
 
 
 def plot_folder(folder: str | Path, network_months: list[int] | None = None) -> list[Path]:
-    """Redraw every chart of a run, compare or sweep folder and rewrite its report(s)."""
+    """Redraw every chart of a run, compare or sweep folder and rewrite its report(s); for a
+    folder that holds such folders (results/), redraw each and rewrite its index."""
+    from ..analysis import compare as cmp
+    from ..analysis.inputs import folder_kind
+    from ..analysis.report import write_report
     folder = Path(folder)
+    if folder.is_dir() and not (folder / "manifest.json").exists():
+        return _plot_tree(folder, network_months)
     kind = folder_kind(folder)
     if kind == "run":
         return _plot_run(folder, network_months)
@@ -239,9 +283,23 @@ def plot_folder(folder: str | Path, network_months: list[int] | None = None) -> 
     return paths + write_report(folder)
 
 
+def _plot_tree(folder: Path, network_months) -> list[Path]:
+    """Every run, compare and sweep folder below ``folder``, then its index."""
+    from ..analysis.index import output_folders, write_index
+    found = output_folders(folder)
+    if not found:
+        raise UsageError(f"{folder}: no run, compare or sweep folder in it or below it (no manifest.json)")
+    paths: list[Path] = []
+    for sub, _kind in found:
+        paths += plot_folder(sub, network_months)
+    return paths + write_index(folder)
+
+
 def _plot_run(folder: Path, network_months) -> list[Path]:
     from ..charts.explain_charts import draw_explain
     from ..charts.network import draw_network
+    from ..analysis.inputs import read_json
+    from ..analysis.report import write_report
     from ..charts.run_charts import draw_run
     paths = draw_run(folder)
     paths += draw_network(folder, network_months)
@@ -274,6 +332,7 @@ def _plot_sweep(folder: Path) -> list[Path]:
 
 def _draw_discovery_from_file(folder: Path) -> list[Path]:
     from ..analysis.discovery import Discovery
+    from ..analysis.inputs import read_json, read_manifest
     from ..charts.discovery_charts import draw_discovery
     d = Discovery.from_dict(read_json(folder / "discovery.json"))
     summary = read_json(folder / "summary.json") if (folder / "summary.json").exists() else {}
@@ -282,6 +341,7 @@ def _draw_discovery_from_file(folder: Path) -> list[Path]:
 
 @_usage
 def cmd_report(args) -> int:
+    from ..analysis.report import write_report
     for p in write_report(args.folder):
         print(p)
     return 0
@@ -292,6 +352,7 @@ def cmd_report(args) -> int:
 @_usage
 def cmd_explain(args) -> int:
     from ..analysis.explain import explain_folder
+    from ..analysis.report import write_report
     from ..charts.explain_charts import draw_explain
     folder = Path(args.folder)
     ex = explain_folder(folder, args.month)
@@ -310,6 +371,8 @@ def cmd_explain(args) -> int:
 @_usage
 def cmd_discover(args) -> int:
     from ..analysis.discovery import discover_folder
+    from ..analysis.inputs import read_json, read_manifest
+    from ..analysis.report import write_report
     from ..charts.discovery_charts import draw_discovery
     at_least(args.boxes, "--boxes")
     at_least(args.max_params, "--max-params")
@@ -346,6 +409,7 @@ def cmd_discover(args) -> int:
 @_usage
 def cmd_sensitivity(args) -> int:
     """Sobol' or Morris indices through the sweep machinery (parallel, resumable, on Dask)."""
+    from ..analysis.report import write_report
     from ..analysis.sensitivity import sensitivity_table, text_lines
     from ..experiment.designs import DEFAULT_SAMPLES, parse_param
     from ..experiment.sweep import DEFAULT_BLOCK, SweepSpec, plan_sweep

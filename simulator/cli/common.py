@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import math
 import sys
+from typing import Callable
 
 EXIT_OK, EXIT_INTERNAL, EXIT_BAD_INPUT = 0, 1, 2
 
@@ -23,6 +25,28 @@ def progress_bar(total: int, desc: str, quiet: bool):
     disable = quiet or not sys.stderr.isatty()
     return tqdm(total=total, desc=desc, unit="run", file=sys.stderr, delay=1.0, disable=disable,
                 dynamic_ncols=True, leave=False)
+
+
+def plural(n: int, word: str) -> str:
+    """'1 event', '2 events'."""
+    return f"{n} {word}" if n == 1 else f"{n} {word}s"
+
+
+def decimals_for(values) -> Callable[[float], str]:
+    """A formatter showing ``values`` with as few decimals as tell them apart at a glance:
+    whole numbers without decimals, otherwise three significant digits of the range they span
+    (0.1234567 over 0 to 1 shows as 0.123; over 0.1 to 0.2 as 0.1235), fewer when every value
+    is exact with fewer (grid levels 0, 0.25, 0.5 show as such)."""
+    finite = [float(v) for v in values if v == v and abs(float(v)) != float("inf")]
+    if finite and all(v == int(v) for v in finite):
+        return lambda v: f"{v:.0f}"
+    span = (max(finite) - min(finite)) if finite else 0.0
+    if span <= 0:
+        span = max((abs(v) for v in finite), default=1.0) or 1.0
+    digits = max(0, min(8, 2 - math.floor(math.log10(span))))
+    exact = next((d for d in range(digits) if all(abs(round(v, d) - v) < 1e-12 for v in finite)), digits)
+    digits = exact                      # grid levels such as 0.25 keep their own decimals
+    return lambda v: f"{v:.{digits}f}"
 
 
 def fmt_p(entry: dict) -> str:

@@ -16,16 +16,16 @@ from .. import __version__
 from ..experiment.store import OutputExists
 from ..scenario import ScenarioError, load_scenario
 from ..scenario.schema import Scenario
-from .common import EXIT_BAD_INPUT, EXIT_INTERNAL, UsageError
+from .common import EXIT_BAD_INPUT, EXIT_INTERNAL, UsageError, plural
 from . import run_cmd
 
 
 def _validate(args) -> int:
     for path in args.scenarios:
         r = load_scenario(path, args.set)
-        print(f"{path}: ok ({r.name}: {len(r.params)} parameters, "
+        print(f"{path}: ok ({r.name}: {plural(len(r.params), 'parameter')}, "
               f"{sum(1 for p in r.params.values() if p.range is not None)} with ranges, "
-              f"{len(r.scenario.events)} events)")
+              f"{plural(len(r.scenario.events), 'event')})")
     return 0
 
 

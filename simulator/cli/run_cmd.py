@@ -4,13 +4,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ..analysis.summary import bands, summarize, terms_by_outcome_table, terms_table
-from ..charts.run_charts import draw_run
-from ..experiment import provenance
-from ..experiment.ensemble import run_ensemble
-from ..experiment.store import prepare_dir, write_json, write_parquet, write_yaml
+from ..experiment.store import prepare_dir, write_csv, write_json, write_parquet, write_yaml
 from ..scenario import load_scenario
-from .common import UsageError, at_least, fmt_p, info, progress_bar, table
+from .common import UsageError, at_least, info, progress_bar, table
+
+# numpy, pandas, mesa and matplotlib load inside the commands, so that `run.py --help` is fast.
 
 
 def add_parser(sub) -> None:
@@ -29,7 +27,14 @@ def add_parser(sub) -> None:
     p.add_argument("--quiet", action="store_true", help="no progress bar or messages on stderr")
     p.add_argument("--force", action="store_true", help="overwrite a non-empty output folder")
     p.add_argument("--no-charts", action="store_true", help="skip the PNG/SVG charts")
+    add_format_option(p, "runs.csv (one row per replicate)")
     p.set_defaults(func=cmd_run)
+
+
+def add_format_option(p, what: str) -> None:
+    p.add_argument("--format", choices=("parquet", "csv"), default="parquet",
+                   help=f"table format: parquet (default) or csv, which also writes {what} for "
+                        f"spreadsheets")
 
 
 def check_counts(runs: int | None, seed: int | None) -> None:
@@ -46,25 +51,38 @@ def output_dirs(args, resolved) -> list[Path]:
     return [Path("results") / r.name for r in resolved]
 
 
-def write_run_folder(out: Path, ens, args_line: str | None = None, charts: bool = True,
-                     extra_manifest: dict | None = None) -> dict:
+def run_manifest(ens, args_line: str | None = None, extra_manifest: dict | None = None) -> dict:
+    """The manifest.json of a run folder: what ran, with which seed, command and versions."""
+    from ..experiment import provenance
     resolved = ens.resolved
-    summary = summarize(ens)
-    manifest = {
+    return {
         "kind": "run", "scenario": resolved.name, "scenario_file": resolved.file,
         "scenario_hash": resolved.digest(), "runs": ens.runs, "seed": ens.seed, "fixed": ens.fixed,
         "command": args_line or provenance.command_line(), "time": provenance.now(),
         "git": provenance.git_hash(), "versions": provenance.versions(),
         **(extra_manifest or {}),
     }
+
+
+def write_run_folder(out: Path, ens, args_line: str | None = None, charts: bool = True,
+                     extra_manifest: dict | None = None, csv: bool = False) -> dict:
+    """Write everything a run folder holds (the one code path of `run.py run`, `compare` and
+    ``simulator.run(...).save``); return the summary."""
+    from ..analysis.summary import bands, summarize, terms_by_outcome_table, terms_table
+    resolved = ens.resolved
+    summary = summarize(ens)
+    manifest = run_manifest(ens, args_line, extra_manifest)
     write_yaml(out / "scenario.resolved.yaml", resolved.data)
     write_parquet(out / "runs.parquet", ens.outcomes)
+    if csv:
+        write_csv(out / "runs.csv", ens.outcomes)
     write_parquet(out / "bands.parquet", bands(ens))
     write_parquet(out / "terms.parquet", terms_table(ens))
     write_parquet(out / "terms_by_outcome.parquet", terms_by_outcome_table(ens))
     write_json(out / "manifest.json", manifest)
     write_json(out / "summary.json", summary)
     if charts:
+        from ..charts.run_charts import draw_run
         draw_run(out)
     # --- analysis additions: alignment-network data and chart, report.md/html -----------
     from . import analysis_cmds
@@ -73,17 +91,9 @@ def write_run_folder(out: Path, ens, args_line: str | None = None, charts: bool 
     return summary
 
 
-def summary_row(summary: dict) -> list[str]:
-    o = summary["outcomes"]
-    return [summary["scenario"], str(summary["runs"]), fmt_p(o["china_stays"]), fmt_p(o["china_weapons"]),
-            f"{o['china_rung']['median']:.0f}", f"{o['front']['mean']:.2f}", f"{o['china_cost']['mean']:.2f}"]
-
-
-HEADERS = ["scenario", "runs", "P(stays) [95% CI]", "P(weapons) [95% CI]", "median rung",
-           "front", "China cost"]
-
-
 def cmd_run(args) -> int:
+    from ..analysis.index import HEADERS, NOTE, summary_cells, write_index
+    from ..experiment.ensemble import run_ensemble
     check_counts(args.runs, args.seed)
     at_least(args.workers, "--workers")
     resolved = [load_scenario(path, args.set) for path in args.scenarios]   # validate all first
@@ -103,10 +113,13 @@ def cmd_run(args) -> int:
             ens = run_ensemble(res, runs=runs, seed=args.seed, fixed=args.fixed, workers=args.workers,
                                progress=bar.update)
         summary = write_run_folder(out, ens, charts=not args.no_charts,
-                                   extra_manifest={"overrides": list(args.set)})
-        rows.append(summary_row(summary))
+                                   extra_manifest={"overrides": list(args.set)}, csv=args.format == "csv")
+        rows.append(summary_cells(summary))
         info(f"wrote {out}", args.quiet)
+    if len(outs) > 1:                       # several scenarios: one index at the top of --out
+        top = Path(args.out) if args.out is not None else Path("results")
+        index = write_index(top, runs=outs)
+        info(f"wrote {', '.join(str(p) for p in index)}", args.quiet)
     print(table(HEADERS, rows))
-    print("\nP(stays) = P(China's rung to Russia >= threshold at the horizon); front = Russia's progress "
-          "(0-1); China cost = cumulative cost index.")
+    print("\n" + NOTE)
     return 0

@@ -4,19 +4,19 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from ..analysis.report import write_report
-from ..analysis.sweep_points import describe_response, points_table
-from ..charts.sweep_charts import draw_sweep
-from ..experiment import provenance
-from ..experiment.designs import DESIGNS, parse_param
-from ..experiment.executors import ExecutorUnavailable
-from ..experiment.store import write_parquet
-from ..experiment.sweep import DEFAULT_BLOCK, SweepSpec, plan_sweep, run_sweep
-from ..experiment.sweep_store import StoreCorrupt, SweepMismatch
+from ..experiment.defaults import DEFAULT_BLOCK, DESIGNS
+from ..experiment.store import write_csv, write_parquet
 from ..scenario import load_scenario
 from ..scenario.schema import Sweep
-from .common import UsageError, at_least, info, progress_bar, table
+from .common import UsageError, at_least, decimals_for, info, plural, progress_bar, table
+from .run_cmd import add_format_option
+
+if TYPE_CHECKING:
+    from ..experiment.sweep import SweepSpec
+
+# numpy, pandas, SALib, mesa and matplotlib load inside the commands (`run.py --help` stays fast).
 
 EPILOG = """\
 examples:
@@ -61,6 +61,7 @@ def add_parser(sub) -> None:
     p.add_argument("--force", action="store_true", help="start again in a DIR that holds a sweep or files")
     p.add_argument("--quiet", action="store_true", help="no progress bar or messages on stderr")
     p.add_argument("--no-charts", action="store_true", help="skip the PNG/SVG charts")
+    add_format_option(p, "points.csv (one row per design point)")
     p.set_defaults(func=cmd_sweep)
 
 
@@ -80,6 +81,8 @@ def _dask_target(value):
 
 def build_spec(args, resolved) -> tuple[SweepSpec, int, str | None]:
     """Merge the command line over the scenario's ``sweep:`` block; parse and check --param."""
+    from ..experiment.designs import parse_param
+    from ..experiment.sweep import SweepSpec
     declared = resolved.scenario.sweep or Sweep()
     sc = resolved.scenario
     if args.param:
@@ -113,6 +116,7 @@ def build_spec(args, resolved) -> tuple[SweepSpec, int, str | None]:
 def _command_line(plan) -> str:
     """The command as typed (``run.py sweep ...``), or, when called from Python with an
     argument list, the equivalent command line."""
+    from ..experiment import provenance
     if sys.argv[1:2] == ["sweep"]:
         return provenance.command_line()
     return plan.command()
@@ -124,6 +128,10 @@ def run_plan(plan, out: Path, args, kind: str, workers: int, dask, command: str 
     Shared by ``sweep`` and ``sensitivity``.  Returns (result, points), or None when the store
     or the executor cannot be used (the message is printed; the caller exits 1).
     """
+    from ..analysis.sweep_points import points_table
+    from ..experiment.executors import ExecutorUnavailable
+    from ..experiment.sweep import run_sweep
+    from ..experiment.sweep_store import StoreCorrupt, SweepMismatch
     name = plan.resolved.name
     for note in plan.design.notes:
         info(f"note: {note}", args.quiet)
@@ -149,7 +157,25 @@ def run_plan(plan, out: Path, args, kind: str, workers: int, dask, command: str 
     return result, points
 
 
+def finish_sweep_folder(out: Path, points, charts: bool = True, csv: bool = False) -> None:
+    """After the tasks: points.csv (on request), the charts and the report."""
+    from ..analysis.report import write_report
+    from ..charts.sweep_charts import draw_sweep
+    if csv:
+        write_csv(out / "points.csv", points)
+    if charts:
+        draw_sweep(out)
+    write_report(out)
+
+
+def where(executor: str) -> str:
+    """'in this process', 'on processes (2 workers)', 'on dask scheduler tcp://...'."""
+    return "in this process" if executor == "in-process" else f"on {executor}"
+
+
 def cmd_sweep(args) -> int:
+    from ..analysis.sweep_points import describe_response
+    from ..experiment.sweep import plan_sweep
     for value, name, minimum in ((args.runs, "--runs", 1), (args.samples, "--samples", 1),
                                  (args.workers, "--workers", 1), (args.block, "--block", 1),
                                  (args.seed, "--seed", 0)):
@@ -167,17 +193,17 @@ def cmd_sweep(args) -> int:
     if ran is None:
         return 1
     result, points = ran
-    if not args.no_charts:
-        draw_sweep(out)
-    write_report(out)
+    finish_sweep_folder(out, points, charts=not args.no_charts, csv=args.format == "csv")
 
     print(f"{plan.points} points x {spec.runs} runs ({spec.design}: {plan.design.formula}); "
-          f"{result.executed} tasks run on {result.executor}, {result.skipped} already done; "
+          f"{plural(result.executed, 'task')} run {where(result.executor)}, {result.skipped} already done; "
           f"{result.seconds:.1f} s")
     if plan.points <= 25:
+        paths = list(plan.design.paths)
+        fmts = {p: decimals_for(points[p].tolist()) for p in paths}
         rows = []
-        for _, row in points.iterrows():
-            cells = [f"{row[p]:g}" for p in plan.design.paths]
+        for _, row in points.sort_values(paths, kind="stable").iterrows():
+            cells = [fmts[p](row[p]) for p in paths]
             if row["runs"] > 0:
                 cells += [str(int(row["runs"])),
                           f"{row['p_stays']:.3f} [{row['p_stays_ci95_low']:.3f}, {row['p_stays_ci95_high']:.3f}]",

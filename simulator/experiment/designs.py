@@ -32,9 +32,7 @@ import pandas as pd
 from ..scenario import Resolved, ScenarioError
 from ..scenario.loader import did_you_mean, numeric_paths
 
-DESIGNS = ("grid", "lhs", "sobol", "morris")
-DEFAULT_LEVELS = 5
-DEFAULT_SAMPLES = {"lhs": 50, "sobol": 32, "morris": 10}
+from .defaults import DEFAULT_LEVELS, DEFAULT_SAMPLES, DESIGNS  # noqa: F401  (re-exported)
 MORRIS_LEVELS = 4
 _DESIGN_KEY = 0x5EED   # spawn key of the design's random stream (tasks use (point, block))
 

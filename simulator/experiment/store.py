@@ -7,10 +7,10 @@ import math
 import os
 import tempfile
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import numpy as np
-import pandas as pd
-import yaml
+if TYPE_CHECKING:  # numpy, pandas and yaml load on first use: `run.py --help` stays fast
+    import pandas as pd
 
 
 class OutputExists(Exception):
@@ -66,6 +66,7 @@ def _atomic(path: Path, write) -> None:
 
 
 def _clean(obj):
+    import numpy as np
     if isinstance(obj, dict):
         return {str(k): _clean(v) for k, v in obj.items()}
     if isinstance(obj, (list, tuple)):
@@ -90,11 +91,17 @@ def write_json(path: Path, data) -> None:
 
 
 def write_yaml(path: Path, data) -> None:
+    import yaml
     write_text(path, yaml.safe_dump(data, sort_keys=False, allow_unicode=True, width=110))
 
 
 def write_parquet(path: Path, frame: pd.DataFrame) -> None:
     _atomic(Path(path), lambda tmp: frame.to_parquet(tmp, index=False))
+
+
+def write_csv(path: Path, frame: pd.DataFrame) -> None:
+    """A CSV for spreadsheets: no index column, full float precision."""
+    _atomic(Path(path), lambda tmp: frame.to_csv(tmp, index=False))
 
 
 def read_json(path: Path):

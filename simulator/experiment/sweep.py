@@ -28,9 +28,8 @@ from .. import __version__
 from ..model.decisions import N_RUNGS
 from ..model.model import AxisModel
 from ..scenario import Resolved, ScenarioError, resolve_data
+from .defaults import DEFAULT_BLOCK  # noqa: F401  (replicates per task; re-exported)
 from .designs import Design, ParamRange, build_design
-
-DEFAULT_BLOCK = 4096     # replicates per task (a multiple of the model's random-stream chunk)
 
 #: 0/1 outcomes: a task reports how many replicates had them.
 BINARY = ("china_stays", "china_weapons", "china_weapons_ever", "broad_sanctions", "dropped")

@@ -58,6 +58,41 @@ def load_scenario(file: str | Path, overrides: list[str] | None = None) -> Resol
     return resolve_data(data, values, file, origins)
 
 
+def load_scenario_data(data: dict, overrides: list[str] | None = None, base_dir: str | Path = ".",
+                       label: str = "<dict>") -> Resolved:
+    """Load a scenario given as plain data (what a YAML file would hold).  A relative ``extends``
+    is read from ``base_dir``; errors name ``label`` as the file."""
+    if not isinstance(data, dict):
+        raise ScenarioError(label, None, "", "a scenario must be a mapping of keys")
+    if "name" not in data:
+        raise ScenarioError(label, None, "name", "required key is missing (every scenario names itself)")
+    data = copy.deepcopy(data)
+    origins: Origins = {}
+    parent_ref = data.get("extends")
+    if parent_ref is not None:
+        if not isinstance(parent_ref, (str, Path)):
+            raise ScenarioError(label, None, "extends", "must be a file path")
+        parent = Path(parent_ref)
+        if not parent.is_absolute():
+            parent = Path(base_dir) / parent
+        if not parent.exists():
+            raise ScenarioError(label, None, "extends", f"file not found: {parent_ref}")
+        base, origins = _load_chain(parent, [])
+        child = {k: v for k, v in data.items() if k != "extends"}
+        data = _merge(base, child)
+        data["extends"] = str(parent)
+
+        def mark(node, prefix):            # what the dict gives is reported against the dict
+            origins[prefix] = (label, 1)
+            if isinstance(node, dict):
+                for k, v in node.items():
+                    mark(v, prefix + (k,))
+        for key, value in child.items():
+            mark(value, (key,))
+    values = [parse_override(item, i) for i, item in enumerate(overrides or [], start=1)]
+    return resolve_data(data, values, label, origins)
+
+
 def resolve_data(data: dict, values: list[tuple[str, float]], file: str,
                  origins: Origins | None = None) -> Resolved:
     """Validate plain scenario data (already merged with its ``extends`` chain) after setting

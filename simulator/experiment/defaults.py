@@ -1,0 +1,7 @@
+"""Defaults of experiment designs and sweeps, importable without numpy or pandas (the command
+line builds its help from them)."""
+
+DESIGNS = ("grid", "lhs", "sobol", "morris")
+DEFAULT_LEVELS = 5
+DEFAULT_SAMPLES = {"lhs": 50, "sobol": 32, "morris": 10}
+DEFAULT_BLOCK = 4096     # replicates per task (a multiple of the model's random-stream chunk)
