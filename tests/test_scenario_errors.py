@@ -194,7 +194,7 @@ def test_bundled_scenarios_validate(capsys):
         raw = yaml.safe_load(file.read_text(encoding="utf-8"))
         events = chain_events(file)
         assert line.startswith(f"{file}: ok ({raw['name']}: "), line
-        assert line.endswith(f" {events} events)"), line
+        assert line.endswith(f" {events} event{'' if events == 1 else 's'})"), line
     ranges = _count_ranges({k: base[k] for k in ("states", "theatres", "policies", "decision")})
     assert f"{BASELINE}: ok (baseline: " in lines[files.index(BASELINE)]
     assert f", {ranges} with ranges, " in lines[files.index(BASELINE)]
