@@ -12,7 +12,7 @@ from ..analysis.compare import compare_folder, load_members
 from ..analysis.inputs import read_manifest
 from ..model.decisions import N_RUNGS
 from ..scenario.schema import RUNG_NAMES
-from .style import add_footer, footer_text, rung_axis, save
+from .style import add_footer, footer_text, rung_axis, save, tight
 
 #: Scenario colours: Okabe-Ito without yellow (too light on white), then repeated.
 SCENARIO_COLOURS = ["#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#000000"]
@@ -74,7 +74,7 @@ def pstays_figure(table: pd.DataFrame, manifest: dict, threshold: int = 2, horiz
     if n > 1:
         ax2.legend(fontsize=7, loc="lower left")
     add_footer(fig, _footer(manifest, labels))
-    fig.tight_layout(rect=(0, 0.05, 1, 1))
+    tight(fig, (0, 0.05, 1, 1), "compare_pstays")
     return fig
 
 
@@ -123,7 +123,7 @@ def rung_figure(members: list[dict], manifest: dict, threshold: int = 2):
     ax2.grid(alpha=0.3)
     ax2.legend(fontsize=7, loc="lower left", ncol=2)
     add_footer(fig, _footer(manifest, labels))
-    fig.tight_layout(rect=(0, 0.03, 1, 1))
+    tight(fig, (0, 0.03, 1, 1), "compare_rung")
     return fig
 
 

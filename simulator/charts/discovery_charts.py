@@ -8,7 +8,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 from ..analysis.discovery import Discovery
-from .style import OKABE_ITO, add_footer, footer_text, save
+from .style import OKABE_ITO, add_footer, footer_text, save, tight
 
 
 def _question(target: str) -> str:
@@ -80,7 +80,7 @@ def discovery_figure(d: Discovery, summary: dict, manifest: dict):
         axes[0][0].text(0.5, 0.5, "PRIM found no box", ha="center")
     add_footer(fig, footer_text(manifest, name, summary.get("runs", manifest.get("runs")),
                                 summary.get("seed", manifest.get("seed"))))
-    fig.tight_layout(rect=(0, 0.03, 1, 1))
+    tight(fig, (0, 0.03, 1, 1), "discovery")
     return fig
 
 

@@ -10,7 +10,7 @@ import numpy as np
 from ..analysis.explain import TERM_LABELS, Explanation, explain_folder
 from ..analysis.inputs import month_label, read_json, read_manifest
 from ..scenario.schema import RUNG_NAMES
-from .style import OKABE_ITO, add_footer, footer_text, save
+from .style import OKABE_ITO, add_footer, footer_text, save, tight
 
 TERM_COLOURS = {
     "strategic_gain": "#0072B2", "sanction_cost": "#D55E00", "instability_cost": "#E69F00",
@@ -44,7 +44,7 @@ def terms_figure(ex: Explanation, summary: dict, manifest: dict):
     ax.text(0.0, -0.14, "Means over all runs, not medians, so the coloured terms add up exactly to the "
             "black total.", transform=ax.transAxes, fontsize=8, color="#333333")
     add_footer(fig, footer_text(manifest, name, summary.get("runs"), summary.get("seed")))
-    fig.tight_layout(rect=(0, 0.03, 1, 1))
+    tight(fig, (0, 0.03, 1, 1), "explain_terms")
     return fig
 
 
@@ -92,7 +92,7 @@ def waterfall_figure(ex: Explanation, summary: dict, manifest: dict):
     ax.legend(seen.values(), seen.keys(), fontsize=7, loc="best")
     ax.grid(axis="y", alpha=0.3)
     add_footer(fig, footer_text(manifest, name, summary.get("runs"), summary.get("seed")))
-    fig.tight_layout(rect=(0, 0.03, 1, 1))
+    tight(fig, (0, 0.03, 1, 1), "explain_waterfall")
     return fig
 
 

@@ -17,7 +17,7 @@ from matplotlib.lines import Line2D
 from ..analysis.inputs import AnalysisError, month_label, read_json, read_manifest, read_parquet
 from ..model.decisions import N_RUNGS
 from ..scenario.schema import AXIS, RUNG_NAMES
-from .style import RUNG_COLOURS, add_footer, footer_text, save
+from .style import RUNG_COLOURS, add_footer, footer_text, save, tight
 
 POSITIONS = {"russia": (0.0, 1.0), "china": (1.0, 1.0), "iran": (0.0, 0.0), "north_korea": (1.0, 0.0)}
 NAMES = {"russia": "Russia", "china": "China", "iran": "Iran", "north_korea": "North Korea",
@@ -89,7 +89,7 @@ def network_figure(links: pd.DataFrame, summary: dict, manifest: dict, months: l
     fig.legend(handles=handles, loc="center right", fontsize=7, title="mean rung\n(number on arrow:\n"
                "0 distance .. 4 weapons)", title_fontsize=7, frameon=False)
     add_footer(fig, footer_text(manifest, name, summary.get("runs"), summary.get("seed")))
-    fig.tight_layout(rect=(0, 0.04, 0.86, 1))
+    tight(fig, (0, 0.04, 0.86, 1), "network")
     return fig
 
 

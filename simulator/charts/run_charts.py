@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 
 from ..model.decisions import N_RUNGS
-from .style import OKABE_ITO, RUNG_COLOURS, RUNG_LABELS, add_footer, footer_text, rung_axis, save
+from .style import OKABE_ITO, RUNG_COLOURS, RUNG_LABELS, add_footer, footer_text, rung_axis, save, tight
 
 
 def _band(ax, frame: pd.DataFrame, colour: str, label: str):
@@ -53,7 +53,7 @@ def china_rung_figure(bands: pd.DataFrame, summary: dict, manifest: dict):
     ax2.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0), fontsize=7, title="rung", title_fontsize=7)
     ax2.grid(alpha=0.3)
     add_footer(fig, footer_text(manifest, name, summary.get("runs"), summary.get("seed")))
-    fig.tight_layout(rect=(0, 0.03, 1, 1))
+    tight(fig, (0, 0.03, 1, 1), "china_rung")
     return fig
 
 
@@ -80,7 +80,7 @@ def theatres_figure(bands: pd.DataFrame, summary: dict, manifest: dict):
         ax.legend(fontsize=6, loc="upper left")
     axes[0].set_ylabel("index (0-1)")
     add_footer(fig, footer_text(manifest, name, summary.get("runs"), summary.get("seed")))
-    fig.tight_layout(rect=(0, 0.04, 1, 1))
+    tight(fig, (0, 0.04, 1, 1), "theatres")
     return fig
 
 

@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 
 from ..analysis.inputs import read_manifest, read_parquet
-from .style import OKABE_ITO, add_footer, footer_text, save
+from .style import OKABE_ITO, add_footer, footer_text, save, tight
 
 MAX_PANELS = 4
 
@@ -93,7 +93,7 @@ def sensitivity_figure(table: pd.DataFrame, manifest: dict, notes: list[str] | N
     fig.text(0.01, 0.025, "\n".join(textwrap.wrap(extra, 190)), fontsize=7, color="#333333")
     runs = f"{manifest.get('runs', '?')} per point x {manifest.get('points', '?')} points"
     add_footer(fig, footer_text(manifest, name, runs, manifest.get("seed")) + f" | method: {method}")
-    fig.tight_layout(rect=(0, 0.06, 1, 1))
+    tight(fig, (0, 0.06, 1, 1), "sensitivity")
     return fig
 
 

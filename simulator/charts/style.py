@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from contextlib import contextmanager
+from contextvars import ContextVar
 from pathlib import Path
 
 import matplotlib.pyplot as plt
@@ -26,6 +28,32 @@ def footer_text(manifest: dict | None, scenario: str | None = None, runs=None, s
 
 def add_footer(fig, text: str) -> None:
     fig.text(0.01, 0.005, text, fontsize=7, color="#555555", ha="left", va="bottom")
+
+
+_LAYOUTS: ContextVar[dict | None] = ContextVar("chart_layouts", default=None)
+
+
+def tight(fig, rect=(0, 0, 1, 1), key: str | None = None) -> None:
+    """``fig.tight_layout(rect=rect)``; inside :func:`reuse_layouts`, a figure of the same ``key``
+    takes the margins found the first time (an interactive redraw skips the slow layout pass)."""
+    cache = _LAYOUTS.get()
+    if cache is not None and key is not None and key in cache:
+        fig.subplots_adjust(**cache[key])
+        return
+    fig.tight_layout(rect=rect)
+    if cache is not None and key is not None:
+        p = fig.subplotpars
+        cache[key] = {k: getattr(p, k) for k in ("left", "right", "bottom", "top", "wspace", "hspace")}
+
+
+@contextmanager
+def reuse_layouts(cache: dict):
+    """Within the block, figures reuse the layout stored in ``cache`` under their key."""
+    token = _LAYOUTS.set(cache)
+    try:
+        yield cache
+    finally:
+        _LAYOUTS.reset(token)
 
 
 def rung_axis(ax) -> None:
