@@ -18,7 +18,7 @@ from pathlib import Path
 from ..analysis import compare as cmp
 from ..analysis.inputs import AnalysisError, folder_kind, read_json, read_manifest
 from ..analysis.report import write_report
-from ..analysis.summary import links_table
+from ..analysis.summary import link_rungs_table, links_table
 from ..experiment import provenance
 from ..experiment.ensemble import run_ensemble
 from ..experiment.store import prepare_dir, write_json, write_parquet
@@ -61,6 +61,7 @@ def finish_run_folder(out: Path, ens, charts: bool = True) -> None:
         for path in out.glob(stale):
             path.unlink(missing_ok=True)
     write_parquet(out / "links.parquet", links_table(ens))
+    write_parquet(out / "link_rungs.parquet", link_rungs_table(ens))
     if charts:
         from ..charts.network import draw_network
         draw_network(out)
@@ -91,7 +92,7 @@ def add_parser(sub) -> None:
                                    "manifest.json) and rewrite report.md/report.html.")
     p.add_argument("folder", metavar="DIR")
     p.add_argument("--network-months", metavar="M,M,...",
-                   help="months shown in the alignment network (default: start, middle, horizon)")
+                   help="months shown in the alignment network (default: the horizon)")
     p.set_defaults(func=cmd_plot)
 
     s = sub.add_parser("sensitivity", help="global sensitivity of P(stays) to chosen parameters (SALib)",

@@ -42,6 +42,7 @@ class Ensemble:
     outcome_counts: dict[str, int] = field(default_factory=dict)
     links: list[tuple[str, str]] = field(default_factory=list)   # directed support links (state, partner)
     link_means: np.ndarray | None = None  # (months+1, links): mean commitment (0-1) of each link
+    link_rungs: np.ndarray | None = None  # (links, rungs): runs at each rung of each link at the horizon
 
     @property
     def months(self) -> int:
@@ -57,6 +58,8 @@ def _run_batch(resolved: Resolved, n: int, seed: int, fixed: bool, offset: int, 
     columns = {"replicate": np.arange(offset, offset + n), **model.outcomes()}
     columns.update({path: model.drawn[path] for path in drawn_paths})
     rec = model.recorder
+    final = np.array([np.bincount(model.by_id[sid].support[partner], minlength=N_RUNGS)[:N_RUNGS]
+                      for sid, partner in rec.links], dtype=np.int64).reshape(len(rec.links), N_RUNGS)
     model.release()
     stays = columns["china_stays"].astype(bool)
     grouped = {"stays": rec.term_margin[:, :, stays].sum(axis=2, dtype=np.float64),
@@ -64,7 +67,7 @@ def _run_batch(resolved: Resolved, n: int, seed: int, fixed: bool, offset: int, 
     counts = {"stays": int(stays.sum()), "breaks": int((~stays).sum())}
     series = {name: rec.series[name] for name in SERIES} if keep else None
     return (pd.DataFrame(columns), series, rec.rung_counts, rec.term_sums, rec.term_held_sums,
-            (rec.links, rec.link_sums), (grouped, counts))
+            (rec.links, rec.link_sums, final), (grouped, counts))
 
 
 def run_ensemble(scenario, runs: int | None = None, seed: int | None = None, *, fixed: bool = False,
@@ -95,17 +98,18 @@ def run_ensemble(scenario, runs: int | None = None, seed: int | None = None, *, 
     rung_counts = {link: np.zeros((months + 1, N_RUNGS), dtype=np.int64) for link in ("russia", "iran", "north_korea")}
     term_sums = np.zeros((months + 1, len(TERMS), N_RUNGS))
     held_sums = np.zeros((months + 1, len(TERMS)))
-    network: dict = {"links": [], "sums": None}        # alignment network: commitment per directed link
+    network: dict = {"links": [], "sums": None, "final": None}        # alignment network: commitment per directed link
     group_sums = {g: np.zeros((months + 1, len(TERMS))) for g in ("stays", "breaks")}
     group_counts = {"stays": 0, "breaks": 0}
 
     def collect(job, result):
-        frame, series, counts, terms, held, (links, link_sums), (grouped, sizes) = result
+        frame, series, counts, terms, held, (links, link_sums, final), (grouped, sizes) = result
         for g in group_sums:
             group_sums[g] += grouped[g]
             group_counts[g] += sizes[g]
         network["links"] = links
         network["sums"] = link_sums if network["sums"] is None else network["sums"] + link_sums
+        network["final"] = final if network["final"] is None else network["final"] + final
         frames.append(frame)
         if series is not None:
             for name in SERIES:
@@ -136,4 +140,5 @@ def run_ensemble(scenario, runs: int | None = None, seed: int | None = None, *, 
                     margin_by_outcome={g: group_sums[g] / max(group_counts[g], 1) for g in group_sums},
                     outcome_counts=dict(group_counts),
                     links=network["links"],
-                    link_means=None if network["sums"] is None else network["sums"] / max(runs, 1))
+                    link_means=None if network["sums"] is None else network["sums"] / max(runs, 1),
+                    link_rungs=network["final"])

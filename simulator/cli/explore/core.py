@@ -20,7 +20,7 @@ import yaml
 from ...analysis.compare import paired_difference
 from ...analysis.explain import explain
 from ...analysis.labels import plain_label
-from ...analysis.summary import bands, links_table, probability, summarize, terms_table
+from ...analysis.summary import bands, link_rungs_table, links_table, probability, summarize, terms_table
 from ...experiment.ensemble import run_ensemble
 from ...scenario import ScenarioError, load_scenario
 from ...scenario.loader import parse_override
@@ -278,7 +278,7 @@ def figures(num: Numbers, cancelled=lambda: False) -> dict[str, bytes]:
     makers = {
         "rung": lambda: china_rung_figure(b, num.summary, manifest),
         "network": lambda: network_figure(links_table(ens), num.summary, manifest,
-                                          months=[num.summary["horizon_months"]]),
+                                          months=[num.summary["horizon_months"]], rungs=link_rungs_table(ens)),
         "waterfall": lambda: waterfall_figure(explain(terms_table(ens), b, start=num.summary.get("start")),
                                               num.summary, manifest),
     }
