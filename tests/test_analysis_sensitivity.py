@@ -80,7 +80,7 @@ def test_sensitivity_chart_has_bars_with_whiskers_and_labels():
     ax = fig.axes[0]
     bars = [c for c in ax.containers if isinstance(c, BarContainer)]
     assert len(bars) == 2 and all(len(b.patches) == 3 for b in bars)
-    assert len(ax.collections) >= 2                                  # the whiskers (95% CIs)
+    assert len([line for line in ax.lines if line.get_gid() == "whisker"]) == 6   # the 95% CIs
     labels = ax.get_legend_handles_labels()[1]
     assert any("first order" in x for x in labels) and any("total order" in x for x in labels)
     assert "95% CI" in ax.get_xlabel()
@@ -140,3 +140,41 @@ def test_unstable_indices_are_capped_in_words_and_flagged():
     lines = text_lines(table)
     assert "explains 100% of the variance" in lines[0] and "280%" not in lines[0]
     assert any(line.startswith("Warning: too few samples") for line in lines)
+
+
+def test_near_constant_outcomes_are_left_out_with_the_reason():
+    params = [ParamRange("x.a", 0, 1), ParamRange("x.b", 0, 1)]
+    design = build_design(params, "sobol", samples=16, seed=3)
+    pts = _points(design, 0.2 + 0.6 * design.points["x.a"].to_numpy())
+    rng = np.random.default_rng(0)
+    pts["runs"] = 1000
+    pts["p_weapons_ever"] = rng.binomial(1000, 0.001, len(pts)) / 1000      # ~0.001: pure Monte Carlo noise
+    table, notes = sensitivity_table(design, pts)
+    assert set(table["output"]) == {"p_stays"}
+    assert any(n.startswith("P(China gives weapons at some point) left out: it hardly varies") for n in notes)
+    fig = sensitivity_figure(table, {"scenario": "s", "runs": 1000, "seed": 3}, notes)
+    assert any("left out" in t.get_text() for t in fig.texts if t.get_gid() == "notes")
+
+
+def test_whiskers_never_leave_the_axis_unlabelled_and_the_legend_is_off_the_data():
+    table = pd.DataFrame([{"method": "sobol", "output": "p_stays", "output_label": "P(China stays)",
+                           "parameter": "decision.weights.tie", "S1": 0.9, "S1_conf": 0.6, "ST": 1.43,
+                           "ST_conf": 0.5},
+                          {"method": "sobol", "output": "p_stays", "output_label": "P(China stays)",
+                           "parameter": "theatres.coupling", "S1": 0.05, "S1_conf": 0.3, "ST": 0.1,
+                           "ST_conf": 0.05}])
+    fig = sensitivity_figure(table, {"scenario": "s", "runs": 10, "seed": 1})
+    ax = fig.axes[0]
+    left, right = ax.get_xlim()
+    for line in ax.lines:
+        if line.get_gid() == "whisker":
+            x = line.get_xdata()
+            assert left - 1e-9 <= min(x) and max(x) <= right + 1e-9
+    clipped = [t.get_text() for t in ax.texts if t.get_gid() == "clipped"]
+    assert {"CI to 1.93", "CI to 1.50", "CI to -0.25"} <= set(clipped)      # both edges, each labelled
+    assert "ST = 1.43 (beyond axis; too few samples)" in clipped
+    labels = [t.get_text() for t in ax.get_yticklabels()]
+    assert all("." not in lab.split("\n")[0][:3] for lab in labels)
+    assert any(lab.startswith("China's weight on") for lab in labels)             # plain words
+    from .test_charts import legends_clear_of_axes
+    legends_clear_of_axes(fig)
