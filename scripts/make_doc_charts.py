@@ -6,8 +6,10 @@ Modest, fixed runs so that the pictures are reproducible in about a minute:
     python scripts/make_doc_charts.py            # writes docs/img/charts_*.png
     python scripts/make_doc_charts.py --keep DIR # also keep the output folders in DIR
 
-The pictures are drawn by the same chart functions as the commands, at a lower
-resolution (small files); the numbers in them come from these runs.
+The pictures are drawn by the same chart functions as the commands, at the resolution of
+the commands' PNG charts (150 dpi, legible legends); the numbers in them come from these runs.
+Commit the code first: the footers carry the git hash, and the script refuses to draw them
+from uncommitted code (they would say "-dirty"; edits under docs/ do not count).
 """
 
 from __future__ import annotations
@@ -27,7 +29,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 
 IMG = ROOT / "docs" / "img"
 SCENARIOS = ROOT / "scenarios"
-DPI = 72
+DPI = 150
 SEED = "20241105"
 
 
@@ -104,7 +106,14 @@ def build(work: Path) -> None:
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--keep", metavar="DIR", help="keep the output folders in DIR")
+    parser.add_argument("--allow-dirty", action="store_true",
+                        help="draw from uncommitted code anyway (footers say -dirty)")
     args = parser.parse_args(argv)
+    from simulator.experiment.provenance import git_hash
+    if git_hash().endswith("-dirty") and not args.allow_dirty:
+        print("error: uncommitted changes to the code; commit first so that the footers name a commit "
+              "(or pass --allow-dirty)", file=sys.stderr)
+        return 2
     if args.keep:
         build(Path(args.keep))
     else:

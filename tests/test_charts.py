@@ -90,3 +90,27 @@ def test_theatres_define_the_index_and_keep_legends_off_the_data(sanctions):
         assert ax.get_ylim() == (0.0, 1.0)
     legends_clear_of_axes(fig)
     plt.close(fig)
+
+
+def _doc_script():
+    import importlib.util
+
+    from .conftest import ROOT
+    spec = importlib.util.spec_from_file_location("make_doc_charts", ROOT / "scripts" / "make_doc_charts.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_charts_and_doc_pictures_are_drawn_at_150_dpi_or_more():
+    from simulator.charts import style
+    assert style.DPI >= 150 and _doc_script().DPI >= 150
+
+
+def test_doc_pictures_refuse_uncommitted_code(monkeypatch, capsys):
+    from simulator.experiment import provenance
+    script = _doc_script()
+    monkeypatch.setattr(provenance, "git_hash", lambda: "abc123-dirty")
+    monkeypatch.setattr(script, "build", lambda work: pytest.fail("must not draw"))
+    assert script.main([]) == 2
+    assert "commit first" in capsys.readouterr().err
