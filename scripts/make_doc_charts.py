@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Regenerate the example charts of docs/charts.md (docs/img/charts_*.png).
+"""Regenerate the example charts of docs/charts.md and the README (docs/img/*.png).
 
 Modest, fixed runs so that the pictures are reproducible in about a minute:
 
@@ -33,8 +33,8 @@ DPI = 150
 SEED = "20241105"
 
 
-def _save(fig, name: str) -> Path:
-    path = IMG / f"charts_{name}.png"
+def _save(fig, name: str, prefix: str = "charts_") -> Path:
+    path = IMG / f"{prefix}{name}.png"
     fig.savefig(path, dpi=DPI)
     plt.close(fig)
     print(f"wrote {path.relative_to(ROOT)} ({path.stat().st_size // 1024} KB)")
@@ -71,7 +71,8 @@ def build(work: Path) -> None:
     bands = pd.read_parquet(run / "bands.parquet")
     _save(china_rung_figure(bands, summary, manifest), "china_rung")
     _save(theatres_figure(bands, summary, manifest), "theatres")
-    _save(network_figure(pd.read_parquet(run / "links.parquet"), summary, manifest), "network")
+    _save(network_figure(pd.read_parquet(run / "links.parquet"), summary, manifest,
+                         rungs=pd.read_parquet(run / "link_rungs.parquet")), "network")
     ex = explain_folder(run)
     _save(terms_figure(ex, summary, manifest), "explain_terms")
     _save(waterfall_figure(ex, summary, manifest), "explain_waterfall")
@@ -88,6 +89,8 @@ def build(work: Path) -> None:
     ss = work / "secondary_sanctions"
     _cli("run", str(SCENARIOS / "secondary_sanctions.yaml"), "--runs", "2000", "--out", str(ss), "--force",
          *quiet)
+    _save(china_rung_figure(pd.read_parquet(ss / "bands.parquet"), read_json(ss / "summary.json"),
+                            read_manifest(ss)), "readme_secondary_sanctions_rung", prefix="")
     _cli("discover", str(ss), "--target", "china_stays == 0")
     d = Discovery.from_dict(read_json(ss / "discovery.json"))
     _save(discovery_figure(d, read_json(ss / "summary.json"), read_manifest(ss)), "discovery")
