@@ -114,3 +114,15 @@ def test_doc_pictures_refuse_uncommitted_code(monkeypatch, capsys):
     monkeypatch.setattr(script, "build", lambda work: pytest.fail("must not draw"))
     assert script.main([]) == 2
     assert "commit first" in capsys.readouterr().err
+
+
+def test_china_rung_can_show_russia_alone_for_narrow_pages(sanctions):
+    b, summary = sanctions
+    fig = china_rung_figure(b, summary, {"git": "abc"}, partners=("russia",))
+    assert [ax.get_title() for ax in fig.axes if ax.get_title()] == ["China's support to Russia"]
+    legends_clear_of_axes(fig)
+    caption = next(t for t in fig.texts if t.get_gid() == "events-caption")
+    fig.canvas.draw()
+    box = caption.get_window_extent()
+    assert not any(box.overlaps(legend.get_window_extent()) for legend in fig.legends)
+    plt.close(fig)

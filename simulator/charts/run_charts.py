@@ -48,21 +48,25 @@ def splits(shares: np.ndarray, low: float = 0.3) -> np.ndarray:
     return ((shares[:-1] >= low) & (shares[1:] >= low)).any(axis=0)
 
 
-def china_rung_figure(bands: pd.DataFrame, summary: dict, manifest: dict):
-    """China's support to Russia, Iran and North Korea: mean rung with the bands of runs (top),
-    the share of runs at each rung (bottom); calendar months; scenario events marked."""
+def china_rung_figure(bands: pd.DataFrame, summary: dict, manifest: dict, partners: tuple[str, ...] | None = None):
+    """China's support to Russia, Iran and North Korea (or only ``partners``): mean rung with the
+    bands of runs (top), the share of runs at each rung (bottom); calendar months; events marked."""
+    links = [entry for entry in LINKS if partners is None or entry[0] in partners]
     name = summary.get("scenario", "?")
     start, horizon = summary.get("start"), int(summary["horizon_months"])
     events = summary.get("events")
     threshold = int(summary.get("stay_threshold", 2))
-    fig, axes = plt.subplots(2, 3, figsize=(15, 7.8), sharex=True, gridspec_kw={"height_ratios": [3, 2]})
+    cols = len(links)
+    fig, axes = plt.subplots(2, cols, figsize=(5 * cols + (2.5 if cols == 1 else 0), 7.8), sharex=True,
+                             gridspec_kw={"height_ratios": [3, 2]}, squeeze=False)
     stays = summary["outcomes"]["china_stays"]
     lo, hi = stays["ci95"]
     fig.suptitle(f"Does China stay aligned with Russia? ({name})\n"
                  f"P(China's support to Russia >= '{RUNG_NAMES[threshold]}' in {calendar(start, horizon)}) = "
-                 f"{stays['probability']:.2f} (95% CI {lo:.2f}-{hi:.2f}); Iran and North Korea beside it",
+                 f"{stays['probability']:.2f} (95% CI {lo:.2f}-{hi:.2f})"
+                 + ("; Iran and North Korea beside it" if cols == 3 else ""),
                  fontsize=11)
-    for col, (link, series, partner) in enumerate(LINKS):
+    for col, (link, series, partner) in enumerate(links):
         ax, ax2 = axes[0][col], axes[1][col]
         rung = _series(bands, series)
         if not rung.empty:
@@ -93,10 +97,10 @@ def china_rung_figure(bands: pd.DataFrame, summary: dict, manifest: dict):
         month_axis(ax2, start, horizon)
     h1, l1 = axes[0][0].get_legend_handles_labels()
     h2, l2 = axes[1][0].get_legend_handles_labels()
-    legend_below(fig, h1 + h2, l1 + l2, ncol=5, y=0.02)
-    events_caption(fig, events, start, y=0.095)
+    legend_below(fig, h1 + h2, l1 + l2, ncol=5 if cols == 3 else 3, y=0.02)
+    events_caption(fig, events, start, y=0.095 if cols == 3 else 0.165)
     add_footer(fig, footer_text(manifest, name, summary.get("runs"), summary.get("seed")))
-    tight(fig, (0, 0.12, 1, 1), "china_rung")
+    tight(fig, (0, 0.12 if cols == 3 else 0.2, 1, 1), f"china_rung{cols}")
     return fig
 
 

@@ -9,6 +9,7 @@ from collections import OrderedDict
 
 import solara
 
+from ...analysis.inputs import month_label
 from ...scenario import ScenarioError
 from ...scenario.schema import RUNG_NAMES
 from . import core
@@ -52,8 +53,9 @@ def _numbers_html(title: str, num: core.Numbers, test_id: str) -> str:
     return (f"<div class='numbers' data-testid='{test_id}'><h3>{html.escape(title)}</h3>"
             f"<p><b>P(stays)</b> = <span data-testid='{test_id}-pstays' data-count='{num.stays['count']}' "
             f"data-runs='{num.stays['runs']}'>{_p(num.stays)}</span><br>"
-            f"<small>China's support to Russia at least '{html.escape(RUNG_NAMES[thr])}' at month "
-            f"{num.summary['horizon_months']}</small></p>"
+            f"<small>China's support to Russia at least '{html.escape(RUNG_NAMES[thr])}' in "
+            f"{month_label(num.summary.get('start'), num.summary['horizon_months'])} (month "
+            f"{num.summary['horizon_months']})</small></p>"
             f"<p><b>P(stays throughout)</b> = {_p(num.throughout)}<br><small>never below that rung in any "
             f"month</small></p>"
             f"<table class='shares'><tr><th>rung at the horizon</th><th>share of runs</th></tr>{shares}</table></div>")

@@ -276,7 +276,7 @@ def figures(num: Numbers, cancelled=lambda: False) -> dict[str, bytes]:
     manifest = {"scenario": num.name, "runs": num.runs, "seed": num.seed, "git": "explorer",
                 "versions": {}}
     makers = {
-        "rung": lambda: china_rung_figure(b, num.summary, manifest),
+        "rung": lambda: china_rung_figure(b, num.summary, manifest, partners=("russia",)),
         "network": lambda: network_figure(links_table(ens), num.summary, manifest,
                                           months=[num.summary["horizon_months"]], rungs=link_rungs_table(ens)),
         "waterfall": lambda: waterfall_figure(explain(terms_table(ens), b, start=num.summary.get("start")),
