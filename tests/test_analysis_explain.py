@@ -132,3 +132,10 @@ def test_explain_charts_show_every_term_the_total_and_a_waterfall():
     ticks = [t.get_text() for t in ax2.get_xticklabels()]
     assert ticks[0] == "strategic gain" and ticks[-1] == "net"
     assert f"'{RUNG_NAMES[2]}' to '{RUNG_NAMES[3]}'" in fig2._suptitle.get_text()
+    low, high = ax2.get_ylim()
+    for bar in bars:                                                   # every bar and its label inside the axes
+        assert low < min(bar.get_y(), bar.get_y() + bar.get_height()) and \
+            max(bar.get_y(), bar.get_y() + bar.get_height()) < high
+    from .test_charts import legends_clear_of_axes
+    legends_clear_of_axes(fig2)
+    legends_clear_of_axes(fig)

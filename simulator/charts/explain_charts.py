@@ -10,7 +10,7 @@ import numpy as np
 from ..analysis.explain import TERM_LABELS, Explanation, explain_folder
 from ..analysis.inputs import month_label, read_json, read_manifest
 from ..scenario.schema import RUNG_NAMES
-from .style import OKABE_ITO, add_footer, events_caption, footer_text, mark_events, month_axis, save, tight
+from .style import OKABE_ITO, add_footer, events_caption, legend_below, footer_text, mark_events, month_axis, save, tight
 
 TERM_COLOURS = {
     "strategic_gain": "#0072B2", "sanction_cost": "#D55E00", "instability_cost": "#E69F00",
@@ -83,7 +83,10 @@ def waterfall_figure(ex: Explanation, summary: dict, manifest: dict):
                 xytext=(0, 3 if running >= 0 else -10), ha="center", fontsize=8, fontweight="bold")
     labels.append("net")
     ax.axhline(0, color="#777777", linewidth=0.8)
-    ax.margins(y=0.15)
+    levels = np.r_[0.0, np.cumsum(push.to_numpy(dtype=float))]
+    low, high = float(min(levels.min(), 0.0)), float(max(levels.max(), 0.0))
+    pad = 0.12 * (high - low or 1.0)
+    ax.set_ylim(low - pad, high + pad)               # room for the value labels at both ends
     ax.set_xticks(range(k + 1))
     ax.set_xticklabels(labels, rotation=20, ha="right", fontsize=8)
     ax.set_ylabel(f"{ylabel}\n(mean over runs)")
@@ -91,10 +94,10 @@ def waterfall_figure(ex: Explanation, summary: dict, manifest: dict):
     seen = {}
     for h, n in zip(handles, names):
         seen.setdefault(n, h)
-    ax.legend(seen.values(), seen.keys(), fontsize=7, loc="best")
+    legend_below(fig, list(seen.values()), list(seen.keys()), ncol=3, y=0.03)
     ax.grid(axis="y", alpha=0.3)
     add_footer(fig, footer_text(manifest, name, summary.get("runs"), summary.get("seed")))
-    tight(fig, (0, 0.03, 1, 1), "explain_waterfall")
+    tight(fig, (0, 0.07, 1, 1), "explain_waterfall")
     return fig
 
 
