@@ -167,3 +167,26 @@ def test_slider_changes_pstays_to_what_the_library_computes_then_save_and_rerun(
     assert summary["runs"] == view.runs
     page.close()
     assert errors == [] and other_errors == []
+
+
+def test_dragging_never_leaves_a_stale_result(server, browser):
+    """Ten quick slider steps: stale updates are cancelled and the page ends on the last value."""
+    page, errors = _open(browser, server["url"] + "?scenario=baseline&runs=500")
+    thumb = page.locator("[role=slider]").nth(1)
+    thumb.focus()
+    for _ in range(10):
+        thumb.press("ArrowLeft")
+    deadline = time.monotonic() + 60
+    while True:
+        view = core.View.from_query(page.url.split("?", 1)[1])
+        settled = "updating" not in page.inner_text("[data-testid=timing]")
+        if settled and len(view.values) == 1:
+            expected = core.compute(core.load(view), view.runs, view.seed, view.fixed).stays["count"]
+            if _count(page) == expected:
+                break
+        assert time.monotonic() < deadline, "the page did not settle on the last slider value"
+        time.sleep(0.2)
+    slider = core.sliders(core.load(core.View()))[1]
+    assert dict(view.values)[slider.path] < slider.value          # it moved, and the number is the last one
+    page.close()
+    assert errors == []
