@@ -63,7 +63,8 @@ def _numbers_html(title: str, num: core.Numbers, test_id: str) -> str:
 
 def _diff_html(diff: dict, name: str) -> str:
     lo, hi = diff["ci95"]
-    return (f"<div class='diff' data-testid='diff'><b>{html.escape(name)} minus baseline, P(stays)</b>: "
+    return (f"<div class='diff' data-testid='diff'><b>P(stays), {html.escape(name)} as set here minus the "
+            f"baseline</b>: "
             f"<span data-testid='diff-value'>{diff['mean']:+.4f}</span> "
             f"<small>[95% CI {lo:+.4f} to {hi:+.4f}; paired over the same {diff['n']} runs: common random "
             f"numbers, so most of the Monte Carlo noise cancels]</small></div>")

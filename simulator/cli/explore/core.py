@@ -7,6 +7,7 @@ checked here and reproduced with ``run.py run``.
 
 from __future__ import annotations
 
+import functools
 import io
 import math
 import threading
@@ -17,6 +18,7 @@ from urllib.parse import parse_qs, urlencode
 
 import yaml
 
+from ... import __version__
 from ...analysis.compare import paired_difference
 from ...analysis.explain import explain
 from ...analysis.labels import plain_label
@@ -263,6 +265,12 @@ _LAYOUTS: dict[str, dict] = {}    # scenario name -> chart key -> margins (a red
 DPI = 72
 
 
+@functools.lru_cache(maxsize=1)
+def _git() -> str:
+    from ...experiment.provenance import git_hash
+    return git_hash()
+
+
 def figures(num: Numbers, cancelled=lambda: False) -> dict[str, bytes]:
     """PNG bytes of the rung chart, the alignment network and the drivers waterfall."""
     import matplotlib.pyplot as plt
@@ -273,8 +281,8 @@ def figures(num: Numbers, cancelled=lambda: False) -> dict[str, bytes]:
     from ...charts.style import reuse_layouts
     ens = num.ensemble
     b = bands(ens)
-    manifest = {"scenario": num.name, "runs": num.runs, "seed": num.seed, "git": "explorer",
-                "versions": {}}
+    manifest = {"scenario": num.name, "runs": num.runs, "seed": num.seed, "git": _git(),
+                "versions": {"axis-sim": __version__}}
     makers = {
         "rung": lambda: china_rung_figure(b, num.summary, manifest, partners=("russia",)),
         "network": lambda: network_figure(links_table(ens), num.summary, manifest,
