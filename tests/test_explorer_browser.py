@@ -123,6 +123,11 @@ def test_page_loads_with_title_and_address(server, browser):
     assert "axis-sim" in page.title()
     assert _count(page) == _count(page, "baseline")      # the baseline opens unchanged
     assert page.locator("[role=slider]").count() == len(core.SLIDERS)
+    first = core.sliders(core.load(core.View()))[0]
+    page.locator(".slider-row").first.hover()                  # source and range on hover
+    tip = page.get_by_text(first.tooltip[:40])
+    tip.wait_for(state="visible", timeout=10_000)
+    assert first.source[:30] in tip.inner_text()
     page.close()
     assert errors == []
 
