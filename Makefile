@@ -1,12 +1,13 @@
 # Two commands for a newcomer (Python >= 3.11 and pip are all you need):
 #   make run    create .venv, install, run every bundled scenario, write results/ and charts
 #   make test   create .venv, install, run the test suite
+#   make explore  the interactive explorer in the browser (http://127.0.0.1:8765/)
 PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: run test install bench baseline clean
+.PHONY: run test install bench baseline clean explore
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -18,6 +19,9 @@ install: $(STAMP)
 
 run: $(STAMP)
 	$(PY) run.py run scenarios/*.yaml --out results --force
+
+explore: $(STAMP)
+	$(PY) run.py explore
 
 test: $(STAMP)
 	$(PY) -m pytest -q

@@ -1,13 +1,15 @@
 #!/usr/bin/env python3
-"""Regenerate the example charts of docs/charts.md (docs/img/charts_*.png).
+"""Regenerate the example charts of docs/charts.md and the README (docs/img/*.png).
 
 Modest, fixed runs so that the pictures are reproducible in about a minute:
 
     python scripts/make_doc_charts.py            # writes docs/img/charts_*.png
     python scripts/make_doc_charts.py --keep DIR # also keep the output folders in DIR
 
-The pictures are drawn by the same chart functions as the commands, at a lower
-resolution (small files); the numbers in them come from these runs.
+The pictures are drawn by the same chart functions as the commands, at the resolution of
+the commands' PNG charts (150 dpi, legible legends); the numbers in them come from these runs.
+Commit the code first: the footers carry the git hash, and the script refuses to draw them
+from uncommitted code (they would say "-dirty"; edits under docs/ do not count).
 """
 
 from __future__ import annotations
@@ -27,12 +29,12 @@ import matplotlib.pyplot as plt  # noqa: E402
 
 IMG = ROOT / "docs" / "img"
 SCENARIOS = ROOT / "scenarios"
-DPI = 72
+DPI = 150
 SEED = "20241105"
 
 
-def _save(fig, name: str) -> Path:
-    path = IMG / f"charts_{name}.png"
+def _save(fig, name: str, prefix: str = "charts_") -> Path:
+    path = IMG / f"{prefix}{name}.png"
     fig.savefig(path, dpi=DPI)
     plt.close(fig)
     print(f"wrote {path.relative_to(ROOT)} ({path.stat().st_size // 1024} KB)")
@@ -69,7 +71,8 @@ def build(work: Path) -> None:
     bands = pd.read_parquet(run / "bands.parquet")
     _save(china_rung_figure(bands, summary, manifest), "china_rung")
     _save(theatres_figure(bands, summary, manifest), "theatres")
-    _save(network_figure(pd.read_parquet(run / "links.parquet"), summary, manifest), "network")
+    _save(network_figure(pd.read_parquet(run / "links.parquet"), summary, manifest,
+                         rungs=pd.read_parquet(run / "link_rungs.parquet")), "network")
     ex = explain_folder(run)
     _save(terms_figure(ex, summary, manifest), "explain_terms")
     _save(waterfall_figure(ex, summary, manifest), "explain_waterfall")
@@ -86,6 +89,8 @@ def build(work: Path) -> None:
     ss = work / "secondary_sanctions"
     _cli("run", str(SCENARIOS / "secondary_sanctions.yaml"), "--runs", "2000", "--out", str(ss), "--force",
          *quiet)
+    _save(china_rung_figure(pd.read_parquet(ss / "bands.parquet"), read_json(ss / "summary.json"),
+                            read_manifest(ss)), "readme_secondary_sanctions_rung", prefix="")
     _cli("discover", str(ss), "--target", "china_stays == 0")
     d = Discovery.from_dict(read_json(ss / "discovery.json"))
     _save(discovery_figure(d, read_json(ss / "summary.json"), read_manifest(ss)), "discovery")
@@ -104,7 +109,14 @@ def build(work: Path) -> None:
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--keep", metavar="DIR", help="keep the output folders in DIR")
+    parser.add_argument("--allow-dirty", action="store_true",
+                        help="draw from uncommitted code anyway (footers say -dirty)")
     args = parser.parse_args(argv)
+    from simulator.experiment.provenance import git_hash
+    if git_hash().endswith("-dirty") and not args.allow_dirty:
+        print("error: uncommitted changes to the code; commit first so that the footers name a commit "
+              "(or pass --allow-dirty)", file=sys.stderr)
+        return 2
     if args.keep:
         build(Path(args.keep))
     else:

@@ -10,6 +10,7 @@ from matplotlib.patches import FancyArrowPatch
 from simulator.analysis.inputs import month_label
 from simulator.analysis.report import important_parameters
 from simulator.charts.network import network_figure
+from simulator.charts.style import DPI
 from simulator.cli.main import main
 
 from .conftest import BASELINE, SCENARIOS
@@ -31,8 +32,7 @@ def test_run_folder_gets_network_data_chart_and_report(run_dir):
         assert (run_dir / name).stat().st_size > 0, name
     links = pd.read_parquet(run_dir / "links.parquet")
     assert set(links["month"]) == set(range(13))
-    from simulator.model.world import build_world
-    assert len(links[links["month"] == 0]) == len(build_world().links)   # 12 axis links + 10 policy links
+    assert len(links[links["month"] == 0]) == 13                # 12 axis links + South Korea -> Ukraine
     china = links[(links["source"] == "china") & (links["target"] == "russia")].set_index("month")
     assert china.loc[0, "mean_rung"] == pytest.approx(2.0)      # the scenario's initial rung
     bands = pd.read_parquet(run_dir / "bands.parquet")
@@ -43,20 +43,40 @@ def test_run_folder_gets_network_data_chart_and_report(run_dir):
     assert links["commitment"].between(0, 1).all()
 
 
-def test_network_figure_draws_every_link_at_each_month(run_dir):
+def test_network_figure_draws_both_blocs_every_link_and_shares(run_dir):
     links = pd.read_parquet(run_dir / "links.parquet")
+    rungs = pd.read_parquet(run_dir / "link_rungs.parquet")
     summary = json.loads((run_dir / "summary.json").read_text())
-    fig = network_figure(links, summary, {"git": "abc"}, months=[0, 12])
-    assert len(fig.axes) == 2
-    for ax, month in zip(fig.axes, (0, 12)):
+    fig = network_figure(links, summary, {"git": "abc"}, months=[0, 12], rungs=rungs)
+    nets = [ax for ax in fig.axes if ax.get_title().endswith(")") and "month" in ax.get_title()]
+    assert len(nets) == 2
+    for ax, month in zip(nets, (0, 12)):
         arrows = [p for p in ax.patches if isinstance(p, FancyArrowPatch)]
-        assert len(arrows) == 12
-        assert ax.get_title() == f"month {month} ({month_label('2024-11', month)})"
+        assert len(arrows) == 13                                 # 12 axis links + South Korea -> Ukraine
+        assert ax.get_title() == f"{month_label('2024-11', month)} (month {month})"
         texts = {t.get_text() for t in ax.texts}
-        assert {"Russia", "China", "Iran", "North\nKorea"} <= texts
+        assert {"Russia", "China", "Iran", "North\nKorea", "US", "Europe", "Ukraine", "the axis",
+                "the West"} <= texts
+        assert not any(t.get_text().replace(".", "").isdigit() for t in ax.texts)   # no numbers on arrows
+    # arrow colour follows the mean rung on a continuous scale, not rounded: 2.6 is not 'components'
+    from simulator.charts.network import RUNG_CMAP
+    assert RUNG_CMAP(2.6 / 4) != RUNG_CMAP(3 / 4)
+    shares_ax = next(ax for ax in fig.axes if ax.get_title().startswith("How sure is each link?"))
+    labels = [t.get_text() for t in shares_ax.get_yticklabels()]
+    assert len(labels) == 13 and labels[0] == "China -> Russia"
+    per_link = rungs.groupby(["source", "target"])["share"].sum()
+    assert np.allclose(per_link.to_numpy(), 1.0)
+    china = rungs[(rungs["source"] == "china") & (rungs["target"] == "russia")].sort_values("rung")
+    runs = pd.read_parquet(run_dir / "runs.parquet")
+    observed = np.bincount(runs["china_rung"], minlength=5) / len(runs)
+    assert np.allclose(china["share"].to_numpy(), observed)     # the bars are the runs' own rungs
     assert "Who backs whom" in fig._suptitle.get_text()
-    legend = fig.legends[0]
-    assert [t.get_text() for t in legend.get_texts()][0] == "0 distance"
+    # the report's chart (the horizon only): node labels at least 12 px high in a 1100 px wide page
+    fig = network_figure(links, summary, {"git": "abc"}, rungs=rungs)
+    scale = min(1.0, 1100 / (fig.get_size_inches()[0] * DPI))
+    smallest = min(t.get_fontsize() for ax in fig.axes for t in ax.texts if t.get_text() in ("Russia", "China"))
+    assert smallest * DPI / 72 * scale >= 12
+    assert len(fig.axes) == 3                                    # network, colour bar, shares: no empty panel
 
 
 def test_report_assembles_summary_charts_scenario_and_sources(run_dir):
@@ -136,7 +156,12 @@ def test_plot_redraws_every_chart_of_a_run_folder(run_dir, capsys):
     assert n_default != 2
     width_before = mpimg.imread(__import__("io").BytesIO(before["network"])).shape[1]
     width_after = mpimg.imread(run_dir / "network.png").shape[1]
-    assert width_after / width_before == pytest.approx((4.3 * 2 + 1.6) / (4.3 * n_default + 1.6), rel=0.05)
+    links, rungs = pd.read_parquet(run_dir / "links.parquet"), pd.read_parquet(run_dir / "link_rungs.parquet")
+    summary = json.loads((run_dir / "summary.json").read_text())
+    sizes = [network_figure(links, summary, {}, months=m, rungs=rungs).get_size_inches()[0]
+             for m in ([0, 12], None)]
+    assert sizes[0] > sizes[1]                                   # one more network panel
+    assert width_after / width_before == pytest.approx(sizes[0] / sizes[1], rel=0.05)
     assert main(["plot", str(run_dir), "--network-months", "0,99"]) == 2
     assert "outside 0..12" in capsys.readouterr().err
 

@@ -121,15 +121,26 @@ def test_compare_charts_have_dots_whiskers_bands_and_labels(compare_dir):
     assert "probability" in left.get_xlabel() and "difference" in right.get_xlabel()
     assert "Which scenario keeps China aligned" in fig._suptitle.get_text()
     assert any("git abc" in x.get_text() for x in fig.texts)
-    fig2 = rung_figure(load_members(compare_dir), manifest)
-    ax = fig2.axes[0]
-    bands = [c for c in ax.collections if isinstance(c, PolyCollection)]
-    assert len(bands) == 3
-    labels = ax.get_legend_handles_labels()[1]
-    assert "baseline: 25-75% band" in labels and "secondary_sanctions: median" in labels
-    assert [x.get_text() for x in ax.get_yticklabels()] == list(RUNG_NAMES)
-    assert len(fig2.axes[1].get_lines()) == 3
-    assert fig2.axes[1].get_xlabel().startswith("months")
+    assert all(ax.get_legend() is None for ax in fig.axes) and not fig.legends   # nothing over the dots
+    members = load_members(compare_dir)
+    fig2 = rung_figure(members, manifest)
+    panels = [ax for ax in fig2.axes if ax.get_title() in ("baseline", "secondary_sanctions", "baseline-2")]
+    assert [ax.get_title() for ax in panels] == ["baseline", "secondary_sanctions", "baseline-2"]  # small multiples
+    for ax, m in zip(panels, members):
+        assert len([c for c in ax.collections if isinstance(c, PolyCollection)]) == 2   # one scenario's bands
+        mean = m["bands"][m["bands"]["series"] == "china_rung"].sort_values("month")["mean"].to_numpy()
+        assert np.allclose(ax.get_lines()[0].get_ydata(), mean)
+    assert [x.get_text() for x in panels[0].get_yticklabels()] == list(RUNG_NAMES)
+    bottom = next(ax for ax in fig2.axes if ax.get_title().startswith("Probability China stays"))
+    cis = [c for c in bottom.collections if isinstance(c, PolyCollection)]
+    assert len(cis) == 3 and len(bottom.get_lines()) == 3                       # a CI band per scenario
+    for line, band in zip(bottom.get_lines(), cis):
+        y = line.get_ydata()
+        lows = band.get_paths()[0].vertices[:, 1]
+        assert lows.min() <= y.min() and lows.max() >= y.max()
+    assert bottom.get_xticklabels()[0].get_text() == "2024-11"
+    from .test_charts import legends_clear_of_axes
+    legends_clear_of_axes(fig2)
 
 
 def test_compare_needs_two_scenarios_and_bad_input_exits_2(tmp_path, capsys):

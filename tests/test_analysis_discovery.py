@@ -112,6 +112,14 @@ def test_discover_command_on_a_run_folder(run_dir, capsys):
     assert "coverage" in ax2.get_xlabel() and "density" in ax2.get_ylabel()
     assert len(ax2.get_lines()) >= 2                                    # trajectory + chosen box
     assert "coverage" in ax.get_title() and "density" in ax.get_title()
+    labels = [t.get_text() for t in ax.get_yticklabels()]
+    assert labels and not any("quasi-p" in lab for lab in labels)
+    box_paths = list(d.boxes[0].limits.index)
+    assert all(path not in " ".join(labels) for path in box_paths)          # plain words, not dotted paths
+    from simulator.analysis.labels import plain_label
+    assert labels[-1].replace("\n", " ") == plain_label(d.boxes[0].limits.sort_values("qp").index[0])
+    from .test_charts import legends_clear_of_axes
+    legends_clear_of_axes(fig)
 
 
 @pytest.mark.parametrize("target, message", [

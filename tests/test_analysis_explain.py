@@ -119,7 +119,9 @@ def test_explain_charts_show_every_term_the_total_and_a_waterfall():
     labels = ax.get_legend_handles_labels()[1]
     assert len(labels) == len(TERMS) + 1 and "total utility (sum of the terms)" in labels
     assert len(ax.get_lines()) >= len(TERMS) + 1
-    assert ax.get_xlabel() == "months from 2024-11"
+    assert ax.get_xlabel() == "calendar month"
+    ticks = [t.get_text() for t in ax.get_xticklabels()]
+    assert ticks[0] == "2024-11" and all(len(t) == 7 and t[4] == "-" for t in ticks)
     assert any("add up exactly" in t.get_text() for t in ax.texts)
     assert any("git abc" in t.get_text() for t in fig.texts)
     fig2 = waterfall_figure(ex, summary, {})
@@ -130,3 +132,10 @@ def test_explain_charts_show_every_term_the_total_and_a_waterfall():
     ticks = [t.get_text() for t in ax2.get_xticklabels()]
     assert ticks[0] == "strategic gain" and ticks[-1] == "net"
     assert f"'{RUNG_NAMES[2]}' to '{RUNG_NAMES[3]}'" in fig2._suptitle.get_text()
+    low, high = ax2.get_ylim()
+    for bar in bars:                                                   # every bar and its label inside the axes
+        assert low < min(bar.get_y(), bar.get_y() + bar.get_height()) and \
+            max(bar.get_y(), bar.get_y() + bar.get_height()) < high
+    from .test_charts import legends_clear_of_axes
+    legends_clear_of_axes(fig2)
+    legends_clear_of_axes(fig)

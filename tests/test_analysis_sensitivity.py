@@ -80,7 +80,7 @@ def test_sensitivity_chart_has_bars_with_whiskers_and_labels():
     ax = fig.axes[0]
     bars = [c for c in ax.containers if isinstance(c, BarContainer)]
     assert len(bars) == 2 and all(len(b.patches) == 3 for b in bars)
-    assert len(ax.collections) >= 2                                  # the whiskers (95% CIs)
+    assert len([line for line in ax.lines if line.get_gid() == "whisker"]) == 6   # the 95% CIs
     labels = ax.get_legend_handles_labels()[1]
     assert any("first order" in x for x in labels) and any("total order" in x for x in labels)
     assert "95% CI" in ax.get_xlabel()
@@ -187,7 +187,12 @@ def test_readme_sobol_example_gives_salib_indices_of_a_saltelli_design(tmp_path,
     # the indices are SALib's on P(stays) of each point, computed here directly
     problem = {"num_vars": 2, "names": names, "bounds": [[0.2, 1.2], [1.0, 3.0]]}
     table = pd.read_parquet(out / "sensitivity.parquet")
-    for output in ("p_stays", "front_mean"):
+    # outcomes that hardly vary over so small a design are left out, with the reason, not ranked
+    notes = json.loads((out / "sensitivity.json").read_text()).get("notes", [])
+    kept = [o for o in ("p_stays", "front_mean") if o in set(table["output"])]
+    assert "front_mean" in kept
+    assert "p_stays" in kept or any(n.startswith("P(China stays") and "left out" in n for n in notes), notes
+    for output in kept:
         expected = sobol.analyze(problem, points[output].to_numpy(), calc_second_order=True, num_resamples=10,
                                  seed=1)
         got = table[table["output"] == output].set_index("parameter").loc[names]
@@ -209,3 +214,41 @@ def test_sensitivity_on_two_workers_and_on_dask_gives_the_same_indices(tmp_path)
         for f in ("points.parquet", "sensitivity.parquet"):
             pd.testing.assert_frame_equal(pd.read_parquet(outs[name] / f), pd.read_parquet(outs["one"] / f),
                                           check_exact=True)
+
+
+def test_near_constant_outcomes_are_left_out_with_the_reason():
+    params = [ParamRange("x.a", 0, 1), ParamRange("x.b", 0, 1)]
+    design = build_design(params, "sobol", samples=16, seed=3)
+    pts = _points(design, 0.2 + 0.6 * design.points["x.a"].to_numpy())
+    rng = np.random.default_rng(0)
+    pts["runs"] = 1000
+    pts["p_weapons_ever"] = rng.binomial(1000, 0.001, len(pts)) / 1000      # ~0.001: pure Monte Carlo noise
+    table, notes = sensitivity_table(design, pts)
+    assert set(table["output"]) == {"p_stays"}
+    assert any(n.startswith("P(China gives weapons at some point) left out: it hardly varies") for n in notes)
+    fig = sensitivity_figure(table, {"scenario": "s", "runs": 1000, "seed": 3}, notes)
+    assert any("left out" in t.get_text() for t in fig.texts if t.get_gid() == "notes")
+
+
+def test_whiskers_never_leave_the_axis_unlabelled_and_the_legend_is_off_the_data():
+    table = pd.DataFrame([{"method": "sobol", "output": "p_stays", "output_label": "P(China stays)",
+                           "parameter": "decision.weights.tie", "S1": 0.9, "S1_conf": 0.6, "ST": 1.43,
+                           "ST_conf": 0.5},
+                          {"method": "sobol", "output": "p_stays", "output_label": "P(China stays)",
+                           "parameter": "theatres.coupling", "S1": 0.05, "S1_conf": 0.3, "ST": 0.1,
+                           "ST_conf": 0.05}])
+    fig = sensitivity_figure(table, {"scenario": "s", "runs": 10, "seed": 1})
+    ax = fig.axes[0]
+    left, right = ax.get_xlim()
+    for line in ax.lines:
+        if line.get_gid() == "whisker":
+            x = line.get_xdata()
+            assert left - 1e-9 <= min(x) and max(x) <= right + 1e-9
+    clipped = [t.get_text() for t in ax.texts if t.get_gid() == "clipped"]
+    assert {"CI to 1.93", "CI to 1.50", "CI to -0.25"} <= set(clipped)      # both edges, each labelled
+    assert "ST = 1.43 (beyond axis; too few samples)" in clipped
+    labels = [t.get_text() for t in ax.get_yticklabels()]
+    assert all("." not in lab.split("\n")[0][:3] for lab in labels)
+    assert any(lab.startswith("China's weight on") for lab in labels)             # plain words
+    from .test_charts import legends_clear_of_axes
+    legends_clear_of_axes(fig)

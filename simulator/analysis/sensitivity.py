@@ -17,6 +17,7 @@ noise adds a small spurious share of variance, so indices below ~0.02 are noise.
 
 from __future__ import annotations
 
+import math
 import warnings
 
 import numpy as np
@@ -91,6 +92,31 @@ def analyze(design, y: np.ndarray, method: str | None = None, seed: int = 0,
     return frame
 
 
+def near_constant(column: str, y: np.ndarray, runs: np.ndarray | None = None) -> str | None:
+    """Why an outcome hardly varies across the design (so its indices would be noise), or None.
+
+    A probability whose spread over the design points is within about twice the Monte Carlo
+    noise of one point's estimate (sqrt(p(1-p)/runs)), or under 0.01 in all, has nothing to
+    attribute: Sobol' indices of it are pure noise (and can exceed 1).
+    """
+    y = y[np.isfinite(y)]
+    if y.size < 2:
+        return None
+    sd = float(y.std(ddof=1))
+    if column.startswith("p_"):
+        p = float(np.clip(y.mean(), 0.0, 1.0))
+        n = float(np.nanmean(runs)) if runs is not None and len(runs) else math.nan
+        noise = math.sqrt(p * (1 - p) / n) if n and n > 0 else 0.0
+        if np.ptp(y) < 0.01 or sd <= 2 * noise:
+            return (f"it hardly varies across the design ({y.min():.3g} to {y.max():.3g}; sd {sd:.2g} against "
+                    f"Monte Carlo noise {noise:.2g} per point), so its indices would be noise")
+        return None
+    scale = max(abs(float(y.mean())), 1e-12)
+    if sd / scale < 1e-3:
+        return f"it hardly varies across the design (sd {sd:.2g} around {y.mean():.3g})"
+    return None
+
+
 def sensitivity_table(design, points: pd.DataFrame, outputs: dict[str, str] | None = None,
                       seed: int = 0, sweep_seed: int | None = None) -> tuple[pd.DataFrame, list[str]]:
     """Indices of every output column present in ``points`` (one row per design point,
@@ -115,6 +141,10 @@ def sensitivity_table(design, points: pd.DataFrame, outputs: dict[str, str] | No
         if np.all(np.isfinite(y)) and np.ptp(y) == 0:
             notes.append(f"{label} is {y[0]:g} at every design point: no variance to attribute")
             continue
+        flat = near_constant(col, y, points["runs"].to_numpy(dtype=float) if "runs" in points else None)
+        if flat:
+            notes.append(f"{label} left out: {flat}")
+            continue
         f = analyze(design, y, seed=seed, sweep_seed=sweep_seed)
         f.insert(1, "output", col)
         f.insert(2, "output_label", label)
@@ -128,6 +158,8 @@ def sensitivity_table(design, points: pd.DataFrame, outputs: dict[str, str] | No
 def ranking(table: pd.DataFrame, output: str = "p_stays") -> pd.DataFrame:
     """Parameters of one output, most influential first (by ST, or mu* for Morris)."""
     t = table[table["output"] == output]
+    if t.empty:                      # the output was left out (it hardly varies): nothing to rank
+        return t
     key = "ST" if "ST" in t and t["ST"].notna().any() else "mu_star"
     return t.sort_values(key, ascending=False, kind="stable")
 

@@ -67,6 +67,7 @@ def summarize(ens: Ensemble) -> dict:
         "horizon_months": sc.horizon_months,
         "start": sc.start,
         "stay_threshold": sc.outcome.stay_threshold,
+        "events": [{"month": ev.month, "path": ev.path, "note": ev.note} for ev in sc.events],
         "outcomes": {
             "china_stays": probability(o["china_stays"].to_numpy()),
             "china_weapons": probability(o["china_weapons"].to_numpy()),
@@ -173,6 +174,19 @@ def links_table(ens: Ensemble) -> pd.DataFrame:
             c = float(ens.link_means[month, j])
             rows.append({"month": month, "source": source, "target": target, "commitment": c,
                          "mean_rung": c * (N_RUNGS - 1)})
+    return pd.DataFrame(rows, columns=columns)
+
+
+def link_rungs_table(ens: Ensemble) -> pd.DataFrame:
+    """Share of runs at each rung of every directed support link at the horizon
+    (long table: month, source, target, rung, share) for the alignment network's uncertainty."""
+    columns = ["month", "source", "target", "rung", "share"]
+    if ens.link_rungs is None or not ens.links:
+        return pd.DataFrame(columns=columns)
+    totals = ens.link_rungs.sum(axis=1, keepdims=True).clip(min=1)
+    shares = ens.link_rungs / totals
+    rows = [{"month": ens.months, "source": s, "target": t, "rung": k, "share": float(shares[j, k])}
+            for j, (s, t) in enumerate(ens.links) for k in range(N_RUNGS)]
     return pd.DataFrame(rows, columns=columns)
 
 

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import textwrap
 from pathlib import Path
 
 import matplotlib.pyplot as plt
 import numpy as np
 
 from ..analysis.discovery import Discovery
-from .style import OKABE_ITO, add_footer, footer_text, save
+from ..analysis.labels import plain_label
+from .style import OKABE_ITO, add_footer, footer_text, legend_below, save, tight
 
 
 def _question(target: str) -> str:
@@ -52,17 +54,17 @@ def discovery_figure(d: Discovery, summary: dict, manifest: dict):
             ax.text((lo[j] + hi[j]) / 2, y[j] + 0.36, f"{_fmt(r['min'])} to {_fmt(r['max'])}",
                     ha="center", va="bottom", fontsize=7)
         ax.set_yticks(y)
-        ax.set_yticklabels([f"{p}\n(quasi-p {q:.2g})" for p, q in zip(lim.index, lim["qp"])], fontsize=7)
+        ax.set_yticklabels(["\n".join(textwrap.wrap(plain_label(p), 34)) for p in lim.index], fontsize=7)
         ax.set_xlim(-0.12, 1.12)
         ax.set_ylim(-0.7, max(k, 1) - 0.1)
         ax.set_xticks([0, 0.5, 1])
         ax.set_xticklabels(["low end", "middle", "high end"], fontsize=7)
-        ax.set_xlabel("position within the parameter's full range (values at the ends)", fontsize=8)
+        ax.set_xlabel("position within the parameter's full range (values at the ends); the clearest "
+                      "restriction first", fontsize=8)
         ax.set_title(f"Box {i + 1}: coverage {b.coverage:.0%} (share of target cases inside), "
                      f"density {b.density:.0%} (share of {unit} inside that hit the target)", fontsize=9)
         if k == 0:
             ax.text(0.5, 0, "no restriction survives: no distinct region", ha="center", fontsize=8)
-        ax.legend(fontsize=7, loc="lower right", bbox_to_anchor=(1.0, 1.12) if k < 2 else (1.0, 0.0))
         t = b.trajectory
         ax2.plot(t["coverage"], t["density"], color=OKABE_ITO[0], marker=".", markersize=4, linewidth=1,
                  label="peeling trajectory")
@@ -75,12 +77,17 @@ def discovery_figure(d: Discovery, summary: dict, manifest: dict):
         ax2.set_ylabel("density (share of box hitting target)", fontsize=8)
         ax2.set_title("Coverage vs density trade-off", fontsize=9)
         ax2.grid(alpha=0.3)
-        ax2.legend(fontsize=7, loc="upper right")
     if not boxes:
         axes[0][0].text(0.5, 0.5, "PRIM found no box", ha="center")
+    handles = {}
+    for ax in axes[0]:
+        for h, lab in zip(*ax.get_legend_handles_labels()):
+            handles.setdefault(lab, h)
+    if handles:
+        legend_below(fig, list(handles.values()), list(handles.keys()), ncol=5, y=0.03)
     add_footer(fig, footer_text(manifest, name, summary.get("runs", manifest.get("runs")),
                                 summary.get("seed", manifest.get("seed"))))
-    fig.tight_layout(rect=(0, 0.03, 1, 1))
+    tight(fig, (0, 0.07, 1, 1), "discovery")
     return fig
 
 

@@ -10,7 +10,7 @@ import numpy as np
 from ..analysis.explain import TERM_LABELS, Explanation, explain_folder
 from ..analysis.inputs import month_label, read_json, read_manifest
 from ..scenario.schema import RUNG_NAMES
-from .style import OKABE_ITO, add_footer, footer_text, save
+from .style import OKABE_ITO, add_footer, events_caption, legend_below, footer_text, mark_events, month_axis, save, tight
 
 TERM_COLOURS = {
     "strategic_gain": "#0072B2", "sanction_cost": "#D55E00", "instability_cost": "#E69F00",
@@ -37,14 +37,16 @@ def terms_figure(ex: Explanation, summary: dict, manifest: dict):
         ax.text(month, 0.5, f" median rung {RUNG_NAMES[old]} -> {RUNG_NAMES[new]}",
                 transform=ax.get_xaxis_transform(), rotation=90, fontsize=7, color="#444444",
                 va="center", ha="right")
-    ax.set_xlabel(f"months from {summary.get('start', 'start')}")
+    month_axis(ax, summary.get("start"), int(x.max()) if len(x) else 1)
+    mark_events(ax, summary.get("events"))
+    events_caption(fig, summary.get("events"), summary.get("start"), y=0.035)
     ax.set_ylabel("utility (mean over runs; costs negative)")
     ax.grid(alpha=0.3)
     ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.0, 1.0))
-    ax.text(0.0, -0.14, "Means over all runs, not medians, so the coloured terms add up exactly to the "
+    ax.text(0.0, -0.2, "Means over all runs, not medians, so the coloured terms add up exactly to the "
             "black total.", transform=ax.transAxes, fontsize=8, color="#333333")
     add_footer(fig, footer_text(manifest, name, summary.get("runs"), summary.get("seed")))
-    fig.tight_layout(rect=(0, 0.03, 1, 1))
+    tight(fig, (0, 0.07, 1, 1), "explain_terms")
     return fig
 
 
@@ -81,7 +83,10 @@ def waterfall_figure(ex: Explanation, summary: dict, manifest: dict):
                 xytext=(0, 3 if running >= 0 else -10), ha="center", fontsize=8, fontweight="bold")
     labels.append("net")
     ax.axhline(0, color="#777777", linewidth=0.8)
-    ax.margins(y=0.15)
+    levels = np.r_[0.0, np.cumsum(push.to_numpy(dtype=float))]
+    low, high = float(min(levels.min(), 0.0)), float(max(levels.max(), 0.0))
+    pad = 0.12 * (high - low or 1.0)
+    ax.set_ylim(low - pad, high + pad)               # room for the value labels at both ends
     ax.set_xticks(range(k + 1))
     ax.set_xticklabels(labels, rotation=20, ha="right", fontsize=8)
     ax.set_ylabel(f"{ylabel}\n(mean over runs)")
@@ -89,10 +94,10 @@ def waterfall_figure(ex: Explanation, summary: dict, manifest: dict):
     seen = {}
     for h, n in zip(handles, names):
         seen.setdefault(n, h)
-    ax.legend(seen.values(), seen.keys(), fontsize=7, loc="best")
+    legend_below(fig, list(seen.values()), list(seen.keys()), ncol=3, y=0.03)
     ax.grid(axis="y", alpha=0.3)
     add_footer(fig, footer_text(manifest, name, summary.get("runs"), summary.get("seed")))
-    fig.tight_layout(rect=(0, 0.03, 1, 1))
+    tight(fig, (0, 0.07, 1, 1), "explain_waterfall")
     return fig
 
 

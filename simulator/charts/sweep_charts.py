@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 
 from ..scenario.schema import Outcome
-from .style import OKABE_ITO, add_footer, footer_text, save
+from .style import OKABE_ITO, add_footer, footer_text, save, tight
 
 CMAP = "cividis"        # perceptually uniform and readable with colour-vision deficiencies
 NO_RESULT = "#dddddd"   # cells of points that failed
@@ -125,7 +125,7 @@ def response_figure(points: pd.DataFrame, manifest: dict, param: dict):
                  f"({manifest.get('scenario', '?')}: P(stays) across {len(f)} points, "
                  f"{manifest.get('runs', '?')} runs each)", fontsize=11)
     _footer(fig, manifest)
-    fig.tight_layout(rect=(0, 0.03, 1, 1))
+    tight(fig, (0, 0.03, 1, 1), "sweep_response")
     return fig
 
 
@@ -192,7 +192,7 @@ def heatmap_figure(points: pd.DataFrame, manifest: dict, params: list[dict]):
                  f"({manifest.get('scenario', '?')}: {len(f)} {kind}, {manifest.get('runs', '?')} runs each; "
                  f"95% CI half-width <= {half:.3f})", fontsize=10)
     _footer(fig, manifest)
-    fig.tight_layout(rect=(0, 0.03, 1, 1))
+    tight(fig, (0, 0.03, 1, 1), "sweep_heatmap")
     return fig
 
 
@@ -234,7 +234,7 @@ def multiples_figure(points: pd.DataFrame, manifest: dict, params: list[dict]):
                  f"({manifest.get('scenario', '?')}: {len(f)} points, {manifest.get('runs', '?')} runs each; "
                  f"stays = rung to Russia >= {threshold} at month {horizon})", fontsize=10)
     _footer(fig, manifest)
-    fig.tight_layout(rect=(0, 0.03, 1, 1))
+    tight(fig, (0, 0.03, 1, 1), "sweep_params")
     return fig
 
 

@@ -55,12 +55,13 @@ def finish_run_folder(out: Path, ens, charts: bool = True) -> None:
     """What every run folder gets besides its summary, tables and charts: the alignment-network data
     (links.parquet), its chart, and report.md/html.  Called from run_cmd.write_run_folder."""
     from ..analysis.report import write_report
-    from ..analysis.summary import links_table
+    from ..analysis.summary import link_rungs_table, links_table
     out = Path(out)
     for stale in STALE_ANALYSES:           # from an earlier run in this folder (--force): no longer true
         for path in out.glob(stale):
             path.unlink(missing_ok=True)
     write_parquet(out / "links.parquet", links_table(ens))
+    write_parquet(out / "link_rungs.parquet", link_rungs_table(ens))
     if charts:
         from ..charts.network import draw_network
         draw_network(out)
@@ -93,7 +94,7 @@ def add_parser(sub) -> None:
                                    "its index.html, index.md and summary.csv.")
     p.add_argument("folder", metavar="DIR")
     p.add_argument("--network-months", metavar="M,M,...",
-                   help="months shown in the alignment network (default: start, middle, horizon)")
+                   help="months shown in the alignment network (default: the horizon)")
     p.set_defaults(func=cmd_plot)
 
     s = sub.add_parser("sensitivity", help="global sensitivity of P(stays) to chosen parameters (SALib)",

@@ -47,6 +47,7 @@ class Ensemble:
     policy_rungs: dict[str, np.ndarray] = field(default_factory=dict)
     policy_levels: dict[str, np.ndarray] = field(default_factory=dict)
     policy_terms: dict[str, np.ndarray] = field(default_factory=dict)
+    link_rungs: np.ndarray | None = None  # (links, rungs): runs at each rung of each link at the horizon
 
     @property
     def months(self) -> int:
@@ -62,6 +63,8 @@ def _run_batch(resolved: Resolved, n: int, seed: int, fixed: bool, offset: int, 
     columns = {"replicate": np.arange(offset, offset + n), **model.outcomes()}
     columns.update({path: model.drawn[path] for path in drawn_paths})
     rec = model.recorder
+    final = np.array([np.bincount(model.by_id[sid].support[partner], minlength=N_RUNGS)[:N_RUNGS]
+                      for sid, partner in rec.links], dtype=np.int64).reshape(len(rec.links), N_RUNGS)
     model.release()
     stays = columns["china_stays"].astype(bool)
     grouped = {"stays": rec.term_margin[:, :, stays].sum(axis=2, dtype=np.float64),
@@ -69,7 +72,7 @@ def _run_batch(resolved: Resolved, n: int, seed: int, fixed: bool, offset: int, 
     counts = {"stays": int(stays.sum()), "breaks": int((~stays).sum())}
     series = {name: rec.series[name] for name in SERIES} if keep else None
     return (pd.DataFrame(columns), series, rec.rung_counts, rec.term_sums, rec.term_held_sums,
-            (rec.links, rec.link_sums), (grouped, counts),
+            (rec.links, rec.link_sums, final), (grouped, counts),
             (rec.policy_rungs, rec.policy_level_sums, rec.policy_term_sums))
 
 
@@ -101,14 +104,14 @@ def run_ensemble(scenario, runs: int | None = None, seed: int | None = None, *, 
     rung_counts = {link: np.zeros((months + 1, N_RUNGS), dtype=np.int64) for link in ("russia", "iran", "north_korea")}
     term_sums = np.zeros((months + 1, len(TERMS), N_RUNGS))
     held_sums = np.zeros((months + 1, len(TERMS)))
-    network: dict = {"links": [], "sums": None}        # alignment network: commitment per directed link
+    network: dict = {"links": [], "sums": None, "final": None}        # alignment network: commitment per directed link
     group_sums = {g: np.zeros((months + 1, len(TERMS))) for g in ("stays", "breaks")}
     group_counts = {"stays": 0, "breaks": 0}
 
     policy: dict = {"rungs": {}, "levels": {}, "terms": {}}
 
     def collect(job, result):
-        frame, series, counts, terms, held, (links, link_sums), (grouped, sizes), parts = result
+        frame, series, counts, terms, held, (links, link_sums, final), (grouped, sizes), parts = result
         for key, part in zip(("rungs", "levels", "terms"), parts):
             for name, arr in part.items():
                 policy[key][name] = arr.copy() if name not in policy[key] else policy[key][name] + arr
@@ -117,6 +120,7 @@ def run_ensemble(scenario, runs: int | None = None, seed: int | None = None, *, 
             group_counts[g] += sizes[g]
         network["links"] = links
         network["sums"] = link_sums if network["sums"] is None else network["sums"] + link_sums
+        network["final"] = final if network["final"] is None else network["final"] + final
         frames.append(frame)
         if series is not None:
             for name in SERIES:
@@ -148,6 +152,7 @@ def run_ensemble(scenario, runs: int | None = None, seed: int | None = None, *, 
                     outcome_counts=dict(group_counts),
                     links=network["links"],
                     link_means=None if network["sums"] is None else network["sums"] / max(runs, 1),
+                    link_rungs=network["final"],
                     policy_rungs=policy["rungs"],
                     policy_levels={k: v / max(runs, 1) for k, v in policy["levels"].items()},
                     policy_terms={k: v / max(runs, 1) for k, v in policy["terms"].items()})

@@ -22,7 +22,9 @@ def git_hash() -> str:
                              capture_output=True, text=True, timeout=5)
         if out.returncode != 0:
             return "unknown"
-        dirty = subprocess.run(["git", "-C", str(_ROOT), "status", "--porcelain", "--untracked-files=no"],
+        # documentation does not change results: edits under docs/ do not make the code "dirty"
+        dirty = subprocess.run(["git", "-C", str(_ROOT), "status", "--porcelain", "--untracked-files=no",
+                                "--", ".", ":(exclude)docs"],
                                capture_output=True, text=True, timeout=5).stdout.strip()
         return out.stdout.strip() + ("-dirty" if dirty else "")
     except (OSError, subprocess.SubprocessError):

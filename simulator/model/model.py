@@ -579,8 +579,9 @@ class Recorder:
         # (float32), to compare the runs in which China ends up staying with those where it breaks
         self.stay_rung = max(1, model.resolved.scenario.outcome.stay_threshold)
         self.term_margin = np.zeros((months, len(rules.TERMS), n), dtype=np.float32)
-        # Alignment network: summed commitment (0-1) of every directed decision link per month.
-        self.links = [(lk.source, lk.target) for lk in model.links]
+        # Alignment network: summed commitment (0-1) of every directed support link per month
+        # (who backs whom; the Western and regional policies are recorded below).
+        self.links = [(lk.source, lk.target) for lk in model.links if lk.kind in ("support", "arms")]
         self.link_sums = np.zeros((months, len(self.links)))
         # Every decision link: rung counts and summed level per month; Western decisions' held terms.
         self.policy_links = [lk for lk in model.links if lk.kind != "support"]

@@ -87,11 +87,11 @@ Rung = Annotated[int, Field(ge=0, le=4, description="support rung 0-4")]
 
 class StateSpec(Strict):
     dependency: dict[StateId, Share] = Field(
-        default_factory=dict, description="partner -> share of this state's exports (or trade) with it")
-    risk_tolerance: Share
-    sanction_exposure: Share = Field(default=0.0, description="how much of its economy sanctions (or "
-                                                              "counter-measures) can reach")
-    capability: Share
+        default_factory=dict, description="partner -> share of its exports (or trade) with the partner")
+    risk_tolerance: Share = Field(description="willingness to accept risk")
+    sanction_exposure: Share = Field(default=0.0, description="exposure to sanctions (or, for the West, to "
+                                                              "Chinese counter-measures)")
+    capability: Share = Field(description="military capability")
     hostility: Share = Field(description="hostility to the US-led order (the axis' common aim)")
     ambition: Num(-0.1, 0.1) = Field(
         default=0.0, description="monthly momentum it needs to be seen as succeeding (below: failing)")
@@ -135,33 +135,33 @@ class Ukraine(Strict):
     support_mix: dict[StateId, Share] = Field(
         description="weight of each supporter's commitment in the axis support that multiplies Russia's strength")
     momentum: Num(-0.1, 0.1) = Field(description="recent monthly change of the front (month 0)")
-    russia_strength: Num(0, 2)
-    ukraine_strength: Num(0, 2)
+    russia_strength: Num(0, 2) = Field(description="Russia's fighting strength (before axis support)")
+    ukraine_strength: Num(0, 2) = Field(description="Ukraine's fighting strength (before Western support)")
     axis_elasticity: Num(0, 3) = Field(description="how much axis support multiplies Russia's strength")
     arms_weight: Num(0, 1) = Field(description="weight of South Korea's arms in Ukraine's strength")
-    rate: Num(0, 1)
-    noise: Num(0, 1)
+    rate: Num(0, 1) = Field(description="how fast the theatre moves toward its pressures (per month)")
+    noise: Num(0, 1) = Field(description="month-to-month randomness of the theatre")
 
 
 class MiddleEast(Strict):
-    escalation: Share
+    escalation: Share = Field(description="escalation of the Middle East war (0 calm, 1 regional war)")
     revenue_mix: dict[StateId, Share] = Field(
         description="weight of each partner's commitment in the revenue and help that build Iran's capability")
-    iran_drive: Num(0, 3)
+    iran_drive: Num(0, 3) = Field(description="how hard Iran and its proxies push escalation")
     capability_rate: Num(0, 1) = Field(description="monthly rate at which Iran's capability changes")
     attrition: Num(0, 5) = Field(description="how hard Israeli/US strikes wear down Iran's capability")
-    rate: Num(0, 1)
-    noise: Num(0, 1)
-    hormuz_threshold: Share
-    disruption_width: Num(0.001, 1)
+    rate: Num(0, 1) = Field(description="how fast the theatre moves toward its pressures (per month)")
+    noise: Num(0, 1) = Field(description="month-to-month randomness of the theatre")
+    hormuz_threshold: Share = Field(description="escalation at which Hormuz flows are disrupted")
+    disruption_width: Num(0.001, 1) = Field(description="how gradually Hormuz disruption sets in around the threshold")
 
 
 class Korea(Strict):
-    tension: Share
-    nk_drive: Num(0, 3)
+    tension: Share = Field(description="tension on the Korean peninsula (0 calm, 1 war)")
+    nk_drive: Num(0, 3) = Field(description="how hard North Korea pushes tension")
     russia_tech: Num(0, 2) = Field(description="how much Russian missile/space help adds to NK capability")
-    rate: Num(0, 1)
-    noise: Num(0, 1)
+    rate: Num(0, 1) = Field(description="how fast the theatre moves toward its pressures (per month)")
+    noise: Num(0, 1) = Field(description="month-to-month randomness of the theatre")
 
 
 class Theatres(Strict):
@@ -175,14 +175,14 @@ class SecondarySanctions(Strict):
     intensity: Share = Field(description="current Western secondary-sanctions intensity on China")
     broad_intensity: Share = Field(description="intensity of broad sanctions once the redline is crossed")
     credibility: Share = Field(description="China's belief that the redline will be enforced")
-    redline_rung: Num(1, 4, integer=True)
-    lag_months: Num(0, 24, integer=True)
+    redline_rung: Num(1, 4, integer=True) = Field(description="support rung to Russia that triggers broad sanctions")
+    lag_months: Num(0, 24, integer=True) = Field(description="months from crossing the redline to broad sanctions")
     joint_boost: Num(0, 2) = Field(description="how allied cohesion scales sanctions (joint sanctions)")
     coalition: list[StateId] = Field(description="states whose markets the sanctions close")
 
 
 class UkraineSupport(Strict):
-    level: Share
+    level: Share = Field(description="level of Western military and financial support to Ukraine")
 
 
 class AlliedCohesion(Strict):
@@ -191,8 +191,8 @@ class AlliedCohesion(Strict):
 
 
 class Deterrence(Strict):
-    middle_east: Share
-    indo_pacific: Share
+    middle_east: Share = Field(description="US deterrence of Iran in the Middle East")
+    indo_pacific: Share = Field(description="US deterrence of North Korea in the Indo-Pacific")
 
 
 class Control(Strict):
@@ -213,14 +213,14 @@ class Policies(Strict):
 
 
 class Weights(Strict):
-    strategic_gain: Num(0, 10)
-    leverage: Num(0, 10)
-    energy: Num(0, 10)
-    sanction_cost: Num(0, 20)
-    instability_cost: Num(0, 20)
-    prestige_cost: Num(0, 20)
-    allies_cost: Num(0, 20)
-    tie: Num(0, 10)
+    strategic_gain: Num(0, 10) = Field(description="the strategic payoff of backing its partners")
+    leverage: Num(0, 10) = Field(description="leverage over dependent partners")
+    energy: Num(0, 10) = Field(description="discounted energy from partners")
+    sanction_cost: Num(0, 20) = Field(description="the expected cost of Western secondary sanctions")
+    instability_cost: Num(0, 20) = Field(description="the instability its partners' wars export")
+    prestige_cost: Num(0, 20) = Field(description="the prestige staked on its partners' success")
+    allies_cost: Num(0, 20) = Field(description="US allies closing ranks")
+    tie: Num(0, 10) = Field(description="the personal tie between the leaders")
 
 
 class PolicyWeights(Strict):

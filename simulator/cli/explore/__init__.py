@@ -1,0 +1,1 @@
+"""The browser explorer (``run.py explore``)."""
