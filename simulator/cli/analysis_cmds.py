@@ -23,7 +23,7 @@ from ..experiment import provenance
 from ..experiment.ensemble import run_ensemble
 from ..experiment.store import prepare_dir, write_json, write_parquet
 from ..scenario import load_scenario
-from .common import UsageError, at_least, info, progress_bar, table
+from .common import UsageError, at_least, check_limits, info, progress_bar, table
 
 
 def _usage(func):
@@ -161,8 +161,7 @@ def _safe(label: str) -> str:
 @_usage
 def cmd_compare(args) -> int:
     from .run_cmd import write_run_folder
-    at_least(args.runs, "--runs")
-    at_least(args.seed, "--seed", 0)
+    check_limits(args)
     if len(args.scenarios) < 2:
         raise UsageError("compare needs at least two scenarios")
     resolved = [load_scenario(path, args.set) for path in args.scenarios]     # validate all first
@@ -350,9 +349,7 @@ def cmd_sensitivity(args) -> int:
     from ..experiment.designs import DEFAULT_SAMPLES, parse_param
     from ..experiment.sweep import DEFAULT_BLOCK, SweepSpec, plan_sweep
     from .sweep_cmd import _dask_target, run_plan
-    for value, name, low in ((args.runs, "--runs", 1), (args.samples, "--samples", 1),
-                             (args.workers, "--workers", 1), (args.block, "--block", 1), (args.seed, "--seed", 0)):
-        at_least(value, name, low)
+    check_limits(args)
     if args.resume and args.force:
         raise UsageError("--resume and --force contradict each other (continue, or start again?)")
     if not args.param:

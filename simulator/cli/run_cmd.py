@@ -10,7 +10,7 @@ from ..experiment import provenance
 from ..experiment.ensemble import run_ensemble
 from ..experiment.store import prepare_dir, write_json, write_parquet, write_yaml
 from ..scenario import load_scenario
-from .common import UsageError, at_least, fmt_p, info, progress_bar, table
+from .common import UsageError, check_limits, fmt_p, info, progress_bar, table
 
 
 def add_parser(sub) -> None:
@@ -32,9 +32,6 @@ def add_parser(sub) -> None:
     p.set_defaults(func=cmd_run)
 
 
-def check_counts(runs: int | None, seed: int | None) -> None:
-    at_least(runs, "--runs")
-    at_least(seed, "--seed", 0)
 
 
 def output_dirs(args, resolved) -> list[Path]:
@@ -84,8 +81,7 @@ HEADERS = ["scenario", "runs", "P(stays) [95% CI]", "P(weapons) [95% CI]", "medi
 
 
 def cmd_run(args) -> int:
-    check_counts(args.runs, args.seed)
-    at_least(args.workers, "--workers")
+    check_limits(args)
     resolved = [load_scenario(path, args.set) for path in args.scenarios]   # validate all first
     names = [r.name for r in resolved]
     clash = sorted({n for n in names if names.count(n) > 1})

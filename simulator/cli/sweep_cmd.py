@@ -16,7 +16,7 @@ from ..experiment.sweep import DEFAULT_BLOCK, SweepSpec, plan_sweep, run_sweep
 from ..experiment.sweep_store import StoreCorrupt, SweepMismatch
 from ..scenario import load_scenario
 from ..scenario.schema import Sweep
-from .common import UsageError, at_least, info, progress_bar, table
+from .common import UsageError, check_limits, info, progress_bar, table
 
 EPILOG = """\
 examples:
@@ -150,10 +150,7 @@ def run_plan(plan, out: Path, args, kind: str, workers: int, dask, command: str 
 
 
 def cmd_sweep(args) -> int:
-    for value, name, minimum in ((args.runs, "--runs", 1), (args.samples, "--samples", 1),
-                                 (args.workers, "--workers", 1), (args.block, "--block", 1),
-                                 (args.seed, "--seed", 0)):
-        at_least(value, name, minimum)
+    check_limits(args)
     if args.resume and args.force:
         raise UsageError("--resume and --force contradict each other (continue, or start again?)")
     resolved = load_scenario(args.scenario, args.set)

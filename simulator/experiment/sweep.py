@@ -28,9 +28,11 @@ from .. import __version__
 from ..model.decisions import N_RUNGS
 from ..model.model import AxisModel
 from ..scenario import Resolved, ScenarioError, resolve_data
-from .designs import Design, ParamRange, build_design
+from ..scenario.schema import MAX_POINTS
+from .designs import Design, ParamRange, build_design, expected_points
 
 DEFAULT_BLOCK = 4096     # replicates per task (a multiple of the model's random-stream chunk)
+MAX_TASKS = 2_000_000    # tasks of one sweep (each is a file in the store)
 
 #: 0/1 outcomes: a task reports how many replicates had them.
 BINARY = ("china_stays", "china_weapons", "china_weapons_ever", "broad_sanctions", "dropped")
@@ -155,6 +157,14 @@ def plan_sweep(resolved: Resolved, spec: SweepSpec, overrides: list[str] | None 
         raise ValueError("runs must be at least 1")
     if spec.block < 1:
         raise ValueError("block must be at least 1")
+    expected = expected_points(spec.design, spec.params, spec.samples)
+    if expected > MAX_POINTS:
+        raise ValueError(f"the {spec.design} design would have {expected:,} points, above the limit of "
+                         f"{MAX_POINTS:,}; use fewer levels or samples")
+    tasks_needed = expected * -(-spec.runs // spec.block)
+    if tasks_needed > MAX_TASKS:
+        raise ValueError(f"the sweep would have {tasks_needed:,} tasks, above the limit of {MAX_TASKS:,}; "
+                         f"use a larger --block or fewer points")
     design = build_design(spec.params, spec.design, spec.samples, spec.seed)
     paths = design.paths
     values = design.points[paths].to_numpy(dtype=np.float64)
