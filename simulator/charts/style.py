@@ -7,6 +7,7 @@ from pathlib import Path
 import matplotlib.pyplot as plt
 
 from ..model.decisions import N_RUNGS
+from ..experiment.store import track
 from ..scenario.schema import RUNG_NAMES
 
 OKABE_ITO = ["#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7", "#56B4E9", "#F0E442", "#000000"]
@@ -41,4 +42,6 @@ def save(fig, folder: Path, stem: str) -> list[Path]:
     fig.savefig(paths[0], dpi=110)
     fig.savefig(paths[1])
     plt.close(fig)
+    for path in paths:
+        track(path)
     return paths

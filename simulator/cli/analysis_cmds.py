@@ -21,7 +21,7 @@ from ..analysis.report import write_report
 from ..analysis.summary import links_table
 from ..experiment import provenance
 from ..experiment.ensemble import run_ensemble
-from ..experiment.store import prepare_dir, write_json, write_parquet
+from ..experiment.store import MARKER, check_complete, mark_complete, prepare_dir, write_json, write_parquet
 from ..scenario import load_scenario
 from .common import UsageError, at_least, check_limits, info, progress_bar, table
 
@@ -178,7 +178,7 @@ def cmd_compare(args) -> int:
         info(f"note: the scenarios have different horizons ({', '.join(map(str, sorted(horizons)))} months); "
              f"each P(stays) is at its own horizon", args.quiet)
     out = Path(args.out or "results/compare")
-    prepare_dir(out, args.force)
+    prepare_dir(out, args.force, kind="compare")
     frames = []
     for res, label, sub in zip(resolved, labels, folders):
         with progress_bar(runs, label, args.quiet) as bar:
@@ -202,6 +202,7 @@ def cmd_compare(args) -> int:
         from ..charts.compare_charts import draw_compare
         draw_compare(out)
     write_report(out)
+    mark_complete(out)
     headers, rows = cmp.table_lines(comparison)
     print(table(headers, rows))
     print(f"\nCommon random numbers (seed {seed}, {runs} runs each): differences are paired run by run; "
@@ -223,6 +224,7 @@ def cmd_plot(args) -> int:
 def plot_folder(folder: str | Path, network_months: list[int] | None = None) -> list[Path]:
     """Redraw every chart of a run, compare or sweep folder and rewrite its report(s)."""
     folder = Path(folder)
+    check_folder_complete(folder)
     kind = folder_kind(folder)
     if kind == "run":
         return _plot_run(folder, network_months)
@@ -279,8 +281,20 @@ def _draw_discovery_from_file(folder: Path) -> list[Path]:
     return draw_discovery(folder, d, summary, read_manifest(folder))
 
 
+def check_folder_complete(folder: Path) -> None:
+    """Refuse a folder (or a member of a compare folder) whose writer did not finish."""
+    folder = Path(folder)
+    hint = "finish it with --resume" if (folder / "tasks").is_dir() else "run it again with --force"
+    check_complete(folder, hint)
+    marker_dirs = [folder / d for d in (read_json(folder / MARKER).get("dirs", []) if (folder / MARKER).exists() else [])]
+    for sub in marker_dirs:
+        if (sub / MARKER).exists():
+            check_complete(sub, "run the compare again with --force")
+
+
 @_usage
 def cmd_report(args) -> int:
+    check_folder_complete(Path(args.folder))
     for p in write_report(args.folder):
         print(p)
     return 0
@@ -378,6 +392,7 @@ def cmd_sensitivity(args) -> int:
         return 1
     result, points = ran
     if result.failures:
+        mark_complete(out)
         print(f"{len(result.failures)} of {len(plan.tasks)} tasks failed; first error: "
               f"{result.failures[0]['error']}; details in {out / 'failures.jsonl'}; fix the cause and run "
               f"the same command with --resume", file=sys.stderr)
@@ -395,6 +410,7 @@ def cmd_sensitivity(args) -> int:
         draw_sweep(out)
         draw_sensitivity(out)
     write_report(out)
+    mark_complete(out)
     shown = indices[indices["output"] == "p_stays"] if (indices["output"] == "p_stays").any() else indices
     if args.method == "sobol":
         rows = [[r.parameter, f"{r.S1:.3f} +/- {r.S1_conf:.3f}", f"{r.ST:.3f} +/- {r.ST_conf:.3f}"]

@@ -8,7 +8,8 @@ from ..analysis.summary import bands, summarize, terms_by_outcome_table, terms_t
 from ..charts.run_charts import draw_run
 from ..experiment import provenance
 from ..experiment.ensemble import run_ensemble
-from ..experiment.store import prepare_dir, write_json, write_parquet, write_yaml
+from ..experiment.store import (claim, make_dir, mark_complete, prepare_dir, read_marker, write_json,
+                                write_parquet, write_yaml)
 from ..scenario import load_scenario
 from .common import UsageError, check_limits, fmt_p, info, progress_bar, table
 
@@ -46,6 +47,9 @@ def output_dirs(args, resolved) -> list[Path]:
 def write_run_folder(out: Path, ens, args_line: str | None = None, charts: bool = True,
                      extra_manifest: dict | None = None) -> dict:
     resolved = ens.resolved
+    if read_marker(out) is None:
+        make_dir(out)
+        claim(out, "run")
     summary = summarize(ens)
     manifest = {
         "kind": "run", "scenario": resolved.name, "scenario_file": resolved.file,
@@ -67,6 +71,7 @@ def write_run_folder(out: Path, ens, args_line: str | None = None, charts: bool 
     from . import analysis_cmds
     analysis_cmds.finish_run_folder(out, ens, charts=charts)
     # ---------------------------------------------------------------------------------------
+    mark_complete(out)
     return summary
 
 

@@ -11,7 +11,7 @@ from ..charts.sweep_charts import draw_sweep
 from ..experiment import provenance
 from ..experiment.designs import DESIGNS, parse_param
 from ..experiment.executors import ExecutorUnavailable
-from ..experiment.store import write_parquet
+from ..experiment.store import mark_complete, write_parquet
 from ..experiment.sweep import DEFAULT_BLOCK, SweepSpec, plan_sweep, run_sweep
 from ..experiment.sweep_store import StoreCorrupt, SweepMismatch
 from ..scenario import load_scenario
@@ -167,6 +167,7 @@ def cmd_sweep(args) -> int:
     if not args.no_charts:
         draw_sweep(out)
     write_report(out)
+    mark_complete(out)
 
     print(f"{plan.points} points x {spec.runs} runs ({spec.design}: {plan.design.formula}); "
           f"{result.executed} tasks run on {result.executor}, {result.skipped} already done; "

@@ -343,18 +343,20 @@ def run_sweep(plan: SweepPlan, out: str | Path, *, workers: int = 1, dask: str |
     from .sweep_store import SweepStore
 
     t0 = time.perf_counter()
+    SweepStore.precheck(out, plan, resume=resume, force=force)
     executor = make_executor(workers=workers, dask=dask)
-    store = (SweepStore.reopen(out, plan, command=command, executor=executor.describe()) if resume
-             else SweepStore.create(out, plan, force=force, command=command, executor=executor.describe()))
-    done = store.finished()
-    todo = [t for t in plan.tasks if (t.point, t.block) not in done]
-    skipped = len(plan.tasks) - len(todo)
-    if progress is not None and skipped:
-        progress(sum(t.replicates for t in plan.tasks if (t.point, t.block) in done))
     failures: list[dict] = []
-    try:
-        if todo:
-            with executor:
+    with executor:                         # the executor is up before the store is touched
+        store = (SweepStore.reopen(out, plan, command=command, executor=executor.describe()) if resume
+                 else SweepStore.create(out, plan, force=force, command=command,
+                                        executor=executor.describe()))
+        done = store.finished()
+        todo = [t for t in plan.tasks if (t.point, t.block) not in done]
+        skipped = len(plan.tasks) - len(todo)
+        if progress is not None and skipped:
+            progress(sum(t.replicates for t in plan.tasks if (t.point, t.block) in done))
+        try:
+            if todo:
                 for outcome in executor.map(plan.context(), todo, window=window):
                     if outcome.frame is not None:
                         store.write_task(outcome.task, outcome.frame)
@@ -365,8 +367,8 @@ def run_sweep(plan: SweepPlan, out: str | Path, *, workers: int = 1, dask: str |
                             on_failure(record)
                     if progress is not None:
                         progress(outcome.task.replicates)
-    finally:
-        store.write_failures_file()
+        finally:
+            store.write_failures_file()
     combined = combine_tasks(store.read_tasks(), plan.points)
     failures = store.failures()
     return SweepResult(plan=plan, out=Path(out), combined=combined, failures=failures,

@@ -19,21 +19,17 @@ from __future__ import annotations
 
 import json
 import re
-import shutil
 from pathlib import Path
 
 import pandas as pd
 
 from . import provenance
-from .store import OutputExists, make_dir, read_json, write_json, write_parquet, write_text, write_yaml
+from .store import (OutputExists, check_reusable, claim, lock_folder, mark_complete, prepare_dir, read_json, read_marker, track,
+                    write_json, write_parquet, write_text, write_yaml)
 from .sweep import TASK_COLUMNS, SweepPlan, Task, TaskOutcome, task_name
 
 _TASK_FILE = re.compile(r"^p(\d+)-b(\d+)\.parquet$")
 _FAILED_FILE = re.compile(r"^p(\d+)-b(\d+)\.failed\.json$")
-#: Files and folders a sweep writes (``--force`` removes these and nothing else).
-SWEEP_FILES = ("manifest.json", "scenario.resolved.yaml", "design.parquet", "points.parquet",
-               "failures.jsonl")
-SWEEP_CHART_PREFIX = "sweep_"
 
 
 class SweepMismatch(Exception):
@@ -79,16 +75,11 @@ class SweepStore:
     def create(cls, out, plan: SweepPlan, *, force: bool = False, command: str | None = None,
                executor: str = "") -> "SweepStore":
         out = Path(out)
-        if out.exists() and not out.is_dir():
-            raise OutputExists(f"{out} exists and is not a folder")
-        if out.exists() and any(out.iterdir()):
-            if not force:
-                if (out / "manifest.json").exists():
-                    raise OutputExists(f"{out} already holds a sweep; use --resume to continue it, "
-                                       f"--force to start it again, or choose another --out")
-                raise OutputExists(f"{out} is not empty; use --force to overwrite or choose another --out")
-            cls.clear(out)
-        make_dir(out)
+        hint = None
+        if (out / "manifest.json").is_file():
+            hint = (f"{out} already holds a sweep; use --resume to continue it, --force to start it again, "
+                    f"or choose another --out")
+        prepare_dir(out, force, kind="sweep", dirs=("tasks",), exists_hint=hint)
         store = cls(out, plan)
         store.tasks_dir.mkdir(exist_ok=True)
         manifest = manifest_for(plan, command, executor)
@@ -102,18 +93,23 @@ class SweepStore:
         return store
 
     @staticmethod
-    def clear(out: Path) -> None:
-        """Remove the files of a previous sweep (only those; other files are left alone)."""
-        for name in SWEEP_FILES:
-            (out / name).unlink(missing_ok=True)
-        for chart in out.glob(f"{SWEEP_CHART_PREFIX}*"):
-            if chart.suffix in (".png", ".svg"):
-                chart.unlink()
-        if (out / "tasks").is_dir():
-            shutil.rmtree(out / "tasks")
+    def precheck(out, plan: SweepPlan, *, resume: bool, force: bool) -> None:
+        """The checks that need no lock, before an executor is started (bad input fails fast)."""
+        out = Path(out)
+        if resume:
+            SweepStore.check_resumable(out, plan)
+        elif out.is_dir():
+            hint = None
+            if (out / "manifest.json").is_file():
+                hint = (f"{out} already holds a sweep; use --resume to continue it, --force to start it "
+                        f"again, or choose another --out")
+            check_reusable(out, force, "sweep", hint)
+        elif out.exists():
+            raise OutputExists(f"{out} exists and is not a folder")
 
-    @classmethod
-    def reopen(cls, out, plan: SweepPlan, *, command: str | None = None, executor: str = "") -> "SweepStore":
+    @staticmethod
+    def check_resumable(out: Path, plan: SweepPlan) -> dict:
+        """The stored manifest, if ``plan`` is the sweep stored in ``out`` (else SweepMismatch)."""
         out = Path(out)
         path = out / "manifest.json"
         if not path.exists():
@@ -124,12 +120,30 @@ class SweepStore:
             raise SweepMismatch(f"{path}: cannot read: {exc}") from None
         if manifest.get("kind") != "sweep":
             raise SweepMismatch(f"{out} is not a sweep folder (manifest kind {manifest.get('kind')!r})")
+        marker = read_marker(out)
+        if marker is not None and marker.get("kind") != "sweep":
+            raise SweepMismatch(f"{out} is not a sweep folder (it holds a {marker.get('kind')})")
         stored, now = _normal(manifest.get("sweep", {})), _normal(plan.fingerprint())
         diffs = [key for key in now if stored.get(key) != now[key]]
         if diffs:
             parts = [f"{key}: stored {_short(stored.get(key))}, now {_short(now[key])}" for key in diffs]
             raise SweepMismatch(f"refusing to resume {out}: this command describes a different sweep ("
                                 + "; ".join(parts) + "); use the original command, or --force to start again")
+        return manifest
+
+    @classmethod
+    def reopen(cls, out, plan: SweepPlan, *, command: str | None = None, executor: str = "") -> "SweepStore":
+        out = Path(out)
+        path = out / "manifest.json"
+        cls.check_resumable(out, plan)
+        lock_folder(out)
+        manifest = cls.check_resumable(out, plan)     # again, now that we hold the lock
+        if read_marker(out) is None:                   # a store from before markers existed
+            claim(out, "sweep", dirs=("tasks",))
+            for name in ("manifest.json", "scenario.resolved.yaml", "design.parquet", "failures.jsonl"):
+                if (out / name).is_file():
+                    track(out / name)
+        mark_complete(out, False)
         store = cls(out, plan)
         git = provenance.git_hash()
         if manifest.get("git") not in (None, git):
