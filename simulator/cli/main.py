@@ -72,9 +72,17 @@ def _extra_commands():
     return mods
 
 
+def _terminate(signum, frame):
+    raise KeyboardInterrupt          # SIGTERM (what supervisors send) ends a command like Ctrl-C
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    import signal
+    import threading
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGTERM, _terminate)
     try:
         return int(args.func(args) or 0)
     except ScenarioError as exc:

@@ -120,8 +120,11 @@ def run_ensemble(scenario, runs: int | None = None, seed: int | None = None, *, 
     if workers > 1 and len(jobs) > 1:
         from concurrent.futures import ProcessPoolExecutor
 
-        from .processes import process_context
-        with ProcessPoolExecutor(max_workers=workers, mp_context=process_context()) as pool:
+        import os
+
+        from .processes import exit_with_parent, process_context
+        with ProcessPoolExecutor(max_workers=workers, mp_context=process_context(),
+                                 initializer=exit_with_parent, initargs=(os.getpid(),)) as pool:
             for job, result in zip(jobs, pool.map(_run_batch, *zip(*jobs))):
                 collect(job, result)
     else:

@@ -11,12 +11,14 @@ from __future__ import annotations
 
 import concurrent.futures as cf
 import logging
+import os
 import signal
 import traceback
 import uuid
+from concurrent.futures.process import BrokenProcessPool
 from typing import Iterable, Iterator
 
-from .processes import process_context
+from .processes import exit_with_parent, process_context
 from .sweep import SweepContext, Task, TaskOutcome, execute
 
 LOCAL_DASK = "local"
@@ -64,10 +66,11 @@ class InProcessExecutor:
 _WORKER_CTX: SweepContext | None = None
 
 
-def _init_worker(ctx: SweepContext) -> None:
+def _init_worker(ctx: SweepContext, owner: int | None = None) -> None:
     global _WORKER_CTX
     _WORKER_CTX = ctx
     signal.signal(signal.SIGINT, signal.SIG_IGN)   # the parent handles Ctrl-C and cancels
+    exit_with_parent(owner)
 
 
 def _execute_in_worker(task: Task) -> TaskOutcome:
@@ -100,29 +103,67 @@ class ProcessExecutor:
     def _context(self):
         return process_context("simulator.experiment.sweep")
 
-    def map(self, ctx: SweepContext, tasks: Iterable[Task], window: int | None = None) -> Iterator[TaskOutcome]:
+    def _start(self, ctx: SweepContext) -> None:
         self._pool = cf.ProcessPoolExecutor(max_workers=self.workers, mp_context=self._context(),
-                                            initializer=_init_worker, initargs=(ctx,))
+                                            initializer=_init_worker, initargs=(ctx, os.getpid()))
+
+    def map(self, ctx: SweepContext, tasks: Iterable[Task], window: int | None = None) -> Iterator[TaskOutcome]:
+        """Run ``tasks``; when a worker dies (killed, out of memory) the pool is restarted and
+        the tasks that were in flight run again (they are deterministic); a task is reported
+        failed only if a worker dies under it a second time."""
+        self._start(ctx)
         window = window or 4 * self.workers
         pending: dict[cf.Future, Task] = {}
+        retry: list[Task] = []
+        deaths: dict[tuple[int, int], int] = {}
+        self.restarts = 0
         it = iter(tasks)
         exhausted = False
         while True:
-            while not exhausted and len(pending) < window:
-                task = next(it, None)
-                if task is None:
-                    exhausted = True
-                    break
+            while len(pending) < window and (retry or not exhausted):
+                if retry:
+                    task = retry.pop(0)
+                else:
+                    task = next(it, None)
+                    if task is None:
+                        exhausted = True
+                        break
                 pending[self._pool.submit(_execute_in_worker, task)] = task
             if not pending:
                 return
             finished, _ = cf.wait(pending, return_when=cf.FIRST_COMPLETED)
-            for fut in finished:
+            broken = False
+            for fut in sorted(finished, key=lambda f: (pending[f].point, pending[f].block)):
                 task = pending.pop(fut)
                 try:
-                    yield fut.result()
-                except Exception as exc:  # noqa: BLE001 - e.g. BrokenProcessPool: a worker died
-                    yield _failed(task, exc)
+                    outcome = fut.result()
+                except BrokenProcessPool as exc:
+                    broken = True
+                    key = (task.point, task.block)
+                    deaths[key] = deaths.get(key, 0) + 1
+                    if deaths[key] >= 2:
+                        yield _failed(task, RuntimeError(f"a worker process died twice while running this "
+                                                         f"task ({exc})"))
+                    else:
+                        retry.append(task)
+                    continue
+                except Exception as exc:  # noqa: BLE001 - recorded, the sweep goes on
+                    outcome = _failed(task, exc)
+                yield outcome
+            if broken:
+                # every task still pending went down with the pool: run them again on a new one
+                for fut, task in sorted(pending.items(), key=lambda kv: (kv[1].point, kv[1].block)):
+                    key = (task.point, task.block)
+                    deaths[key] = deaths.get(key, 0) + 1
+                    if deaths[key] >= 2:
+                        yield _failed(task, RuntimeError("a worker process died twice while this task was "
+                                                         "in flight"))
+                    else:
+                        retry.append(task)
+                pending.clear()
+                self._pool.shutdown(wait=False, cancel_futures=True)
+                self.restarts += 1
+                self._start(ctx)
 
 
 # ----------------------------------------------------------------------------- Dask
