@@ -114,6 +114,10 @@ def add_parser(sub) -> None:
     s.add_argument("--set", action="append", default=[], metavar="PATH=VALUE",
                    help="override a parameter of the base scenario (repeatable)")
     s.add_argument("--resume", action="store_true", help="continue an interrupted run in --out")
+    from .sweep_cmd import add_dask_timeout
+    add_dask_timeout(s)
+    s.add_argument("--allow-code-change", action="store_true",
+                   help="with --resume: continue even though the code changed since the run began")
     s.add_argument("--quiet", action="store_true", help="no progress bar or messages on stderr")
     s.add_argument("--force", action="store_true", help="start again in a folder that holds a sweep")
     s.add_argument("--no-charts", action="store_true", help="skip the PNG/SVG charts")
@@ -364,6 +368,8 @@ def cmd_sensitivity(args) -> int:
     from ..experiment.sweep import DEFAULT_BLOCK, SweepSpec, plan_sweep
     from .sweep_cmd import _dask_target, run_plan
     check_limits(args)
+    from .sweep_cmd import check_timeout
+    check_timeout(args)
     if args.resume and args.force:
         raise UsageError("--resume and --force contradict each other (continue, or start again?)")
     if not args.param:

@@ -28,12 +28,16 @@ class ExecutorUnavailable(Exception):
     """The executor cannot start (e.g. no Dask scheduler at the given address)."""
 
 
-def make_executor(workers: int = 1, dask: str | bool | None = None):
+#: Seconds to wait for a Dask scheduler at an address to answer (``--dask-timeout``).
+DEFAULT_DASK_TIMEOUT = 30.0
+
+
+def make_executor(workers: int = 1, dask: str | bool | None = None, timeout: float = DEFAULT_DASK_TIMEOUT):
     if workers < 1:
         raise ValueError("workers must be at least 1")
     if dask:
         address = None if dask is True or dask == LOCAL_DASK else str(dask)
-        return DaskExecutor(address, workers)
+        return DaskExecutor(address, workers, timeout=timeout)
     if workers == 1:
         return InProcessExecutor()
     return ProcessExecutor(workers)
@@ -172,9 +176,10 @@ class DaskExecutor:
     """Dask distributed: a LocalCluster (``address`` None: ``workers`` processes with one
     thread each, on 127.0.0.1) or an existing scheduler (``tcp://host:8786``)."""
 
-    def __init__(self, address: str | None, workers: int = 1):
+    def __init__(self, address: str | None, workers: int = 1, timeout: float = DEFAULT_DASK_TIMEOUT):
         self.address = address
         self.workers = workers
+        self.timeout = float(timeout)
         self.cluster = None
         self.client = None
 
@@ -191,12 +196,39 @@ class DaskExecutor:
                                         silence_logs=logging.ERROR)
             self.client = Client(self.cluster)
         else:
+            self._probe()
             try:
-                self.client = Client(self.address, timeout="15s")
+                self.client = Client(self.address, timeout=f"{self.timeout}s")
             except (OSError, TimeoutError, ValueError) as exc:
                 raise ExecutorUnavailable(f"cannot connect to the Dask scheduler at {self.address}: "
                                           f"{exc}") from None
         return self
+
+    def _probe(self) -> None:
+        """Ask the peer who it is, within ``timeout`` seconds: a peer that accepts TCP but is not
+        a Dask scheduler would otherwise keep ``Client`` waiting for ever."""
+        import asyncio
+
+        from distributed.comm import connect
+
+        async def identity():
+            comm = await connect(self.address, timeout=self.timeout)
+            try:
+                await comm.write({"op": "identity", "reply": True})
+                return await comm.read()
+            finally:
+                comm.abort()
+
+        try:
+            reply = asyncio.run(asyncio.wait_for(identity(), self.timeout))
+        except (TimeoutError, asyncio.TimeoutError):
+            raise ExecutorUnavailable(f"no Dask scheduler answered at {self.address} within "
+                                      f"{self.timeout:g} s (--dask-timeout)") from None
+        except Exception as exc:  # noqa: BLE001 - refused, reset, garbage: not a scheduler
+            raise ExecutorUnavailable(f"cannot reach a Dask scheduler at {self.address}: "
+                                      f"{type(exc).__name__}: {exc}") from None
+        if not isinstance(reply, dict) or reply.get("type") != "Scheduler":
+            raise ExecutorUnavailable(f"{self.address} answered but is not a Dask scheduler")
 
     def __exit__(self, *exc):
         try:

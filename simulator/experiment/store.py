@@ -35,7 +35,7 @@ MARKER = ".axis-sim.json"
 LOCK = ".axis-sim.lock"
 PROGRAM = "axis-sim"
 #: Files that a sub-folder without its own marker (a sweep's ``tasks/``) may hold.
-_OWNED_IN_DIRS = re.compile(r"^(p\d+-b\d+(\.parquet|\.failed\.json)|\..+\.tmp|.+\.bad-\d+)$")
+_OWNED_IN_DIRS = re.compile(r"^(p\d+-b\d+(\.parquet|\.failed\.json)|\..+\.tmp|.+\.bad-\d+|checksums\.sha256)$")
 _TEMP = re.compile(r"^\..+\.tmp$")
 _HELD: dict[str, int] = {}            # folder (real path) -> fd of its held lock
 

@@ -332,7 +332,8 @@ class SweepResult:
 def run_sweep(plan: SweepPlan, out: str | Path, *, workers: int = 1, dask: str | bool | None = None,
               resume: bool = False, force: bool = False, progress: Callable[[int], None] | None = None,
               on_failure: Callable[[dict], None] | None = None, command: str | None = None,
-              window: int | None = None) -> SweepResult:
+              window: int | None = None, allow_code_change: bool = False,
+              dask_timeout: float | None = None) -> SweepResult:
     """Run (or resume) a sweep into the store at ``out``; return the merged per-point results.
 
     ``dask``: None/False for local execution (in-process if ``workers`` is 1, else a
@@ -343,11 +344,13 @@ def run_sweep(plan: SweepPlan, out: str | Path, *, workers: int = 1, dask: str |
     from .sweep_store import SweepStore
 
     t0 = time.perf_counter()
-    SweepStore.precheck(out, plan, resume=resume, force=force)
-    executor = make_executor(workers=workers, dask=dask)
+    SweepStore.precheck(out, plan, resume=resume, force=force, allow_code_change=allow_code_change)
+    executor = (make_executor(workers=workers, dask=dask) if dask_timeout is None
+                else make_executor(workers=workers, dask=dask, timeout=dask_timeout))
     failures: list[dict] = []
     with executor:                         # the executor is up before the store is touched
-        store = (SweepStore.reopen(out, plan, command=command, executor=executor.describe()) if resume
+        store = (SweepStore.reopen(out, plan, command=command, executor=executor.describe(),
+                                   allow_code_change=allow_code_change) if resume
                  else SweepStore.create(out, plan, force=force, command=command,
                                         executor=executor.describe()))
         done = store.finished()
