@@ -105,7 +105,7 @@ def test_points_match_the_replicates_they_summarise(tmp_path):
         outs = []
         for t in tasks:   # the same model runs, by hand, with the tasks' seeds
             m = AxisModel(resolve_point(plan.context(), t.values), replicates=t.replicates, seed=t.seed,
-                          series_limit=0, collect=False).run()
+                          offset=t.offset, series_limit=0, collect=False).run()
             outs.append(m.outcomes())
         stays = np.concatenate([o["china_stays"] for o in outs])
         cohesion = np.concatenate([o["axis_cohesion"] for o in outs])

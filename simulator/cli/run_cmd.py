@@ -26,7 +26,8 @@ def add_parser(sub) -> None:
                    help="override a numeric parameter (repeatable); fixes it at VALUE")
     p.add_argument("--fixed", action="store_true", help="use point values instead of drawing from ranges")
     p.add_argument("--workers", type=int, default=1,
-                   help="local processes for the ensemble (results are identical for any number)")
+                   help="local processes for the ensemble (every output file is identical, byte for byte, "
+                        "for any number)")
     p.add_argument("--quiet", action="store_true", help="no progress bar or messages on stderr")
     p.add_argument("--force", action="store_true", help="overwrite a non-empty output folder")
     p.add_argument("--no-charts", action="store_true", help="skip the PNG/SVG charts")

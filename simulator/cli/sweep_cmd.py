@@ -57,6 +57,9 @@ def add_parser(sub) -> None:
                    help="override a parameter of the base scenario (repeatable)")
     p.add_argument("--fixed", action="store_true",
                    help="use point values for the parameters that are not swept (no draws from ranges)")
+    p.add_argument("--independent-streams", action="store_true",
+                   help="give each design point its own random numbers (default: common random numbers, "
+                        "replicate i of every point draws what replicate i of `run --seed S` draws)")
     p.add_argument("--out", metavar="DIR", help="results store (default results/sweeps/<scenario>)")
     p.add_argument("--resume", action="store_true", help="continue an interrupted sweep in DIR")
     p.add_argument("--force", action="store_true",
@@ -123,7 +126,8 @@ def build_spec(args, resolved) -> tuple[SweepSpec, int, str | None]:
     workers = args.workers or declared.workers or 1
     dask = _dask_target(args.dask if args.dask is not None else declared.dask)
     spec = SweepSpec(params=params, design=design, samples=samples, runs=int(runs), seed=int(seed),
-                     block=int(block), fixed=bool(args.fixed or declared.fixed))
+                     block=int(block), fixed=bool(args.fixed or declared.fixed),
+                     streams="independent" if getattr(args, "independent_streams", False) else "common")
     return spec, int(workers), dask
 
 

@@ -14,10 +14,15 @@ import pandas as pd
 
 from ..model.decisions import N_RUNGS, TERMS
 from ..model.model import SERIES, AxisModel, resolve
+from ..model.rng import CHUNK
 from ..model.sampling import is_drawn
 from ..scenario import Resolved
 
 DEFAULT_BATCH = 20_000
+#: Runs are cut into at least this many batches when there are enough of them, so that up to
+#: this many workers share the work; the cut does not depend on the number of workers, so
+#: every sum is taken in the same order and the outputs are identical byte for byte.
+PARALLEL_BATCHES = 16
 DEFAULT_SERIES_LIMIT = 10_000
 BAND_QUANTILES = (0.1, 0.25, 0.5, 0.75, 0.9)
 
@@ -67,8 +72,15 @@ def _run_batch(resolved: Resolved, n: int, seed: int, fixed: bool, offset: int, 
             (rec.links, rec.link_sums), (grouped, counts))
 
 
+def default_batch(runs: int) -> int:
+    """Replicates per batch: whole random-stream chunks, at most DEFAULT_BATCH, and small enough
+    for PARALLEL_BATCHES batches (a function of ``runs`` only, never of the workers)."""
+    per = -(-max(runs, 1) // PARALLEL_BATCHES)
+    return min(DEFAULT_BATCH, max(CHUNK, -(-per // CHUNK) * CHUNK))
+
+
 def run_ensemble(scenario, runs: int | None = None, seed: int | None = None, *, fixed: bool = False,
-                 overrides=None, batch: int = DEFAULT_BATCH, series_limit: int = DEFAULT_SERIES_LIMIT,
+                 overrides=None, batch: int | None = None, series_limit: int = DEFAULT_SERIES_LIMIT,
                  offset: int = 0, workers: int = 1,
                  progress: Callable[[int], None] | None = None) -> Ensemble:
     """Run ``runs`` replicates (default: the scenario's ``runs``) starting at replicate ``offset``.
@@ -82,8 +94,8 @@ def run_ensemble(scenario, runs: int | None = None, seed: int | None = None, *, 
     seed = int(sc.seed if seed is None else seed)
     months = sc.horizon_months
     drawn_paths = [p for p, spec in resolved.params.items() if is_drawn(spec, fixed)]
-    if workers > 1:
-        batch = min(batch, max(1, -(-runs // workers)))
+    if batch is None:
+        batch = default_batch(runs)
     jobs, kept = [], 0
     for start in range(0, runs, batch):
         n = min(batch, runs - start)

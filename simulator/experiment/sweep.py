@@ -56,6 +56,12 @@ class SweepSpec:
     seed: int = 0
     block: int = DEFAULT_BLOCK
     fixed: bool = False
+    #: "common": replicate i of every point draws the same random numbers (those of replicate i
+    #: of ``run --seed S``); "independent": each (point, block) has a stream of its own.
+    streams: str = "common"
+
+
+STREAMS = ("common", "independent")
 
 
 @dataclass(frozen=True)
@@ -66,6 +72,7 @@ class Task:
     replicates: int
     seed: int
     values: tuple            # ((path, value), ...) of the design point
+    offset: int = 0          # the model's first replicate index (= start with common streams)
 
     @property
     def name(self) -> str:
@@ -119,6 +126,8 @@ class SweepPlan:
         parts += [f"--runs {s.runs}", f"--seed {s.seed}", f"--block {s.block}"]
         if s.fixed:
             parts += ["--fixed"]
+        if s.streams == "independent":
+            parts += ["--independent-streams"]
         return " ".join(parts)
 
     def fingerprint(self) -> dict:
@@ -127,7 +136,7 @@ class SweepPlan:
         return {"scenario_hash": self.scenario_hash, "design": s.design, "samples": self.design.samples,
                 "params": [p.to_dict() for p in s.params], "points": self.points,
                 "design_digest": self.design.digest(), "runs": s.runs, "block": s.block, "seed": s.seed,
-                "fixed": s.fixed, "model_version": __version__}
+                "fixed": s.fixed, "streams": s.streams, "model_version": __version__}
 
 
 def _quote(text: str) -> str:
@@ -157,6 +166,9 @@ def plan_sweep(resolved: Resolved, spec: SweepSpec, overrides: list[str] | None 
         raise ValueError("runs must be at least 1")
     if spec.block < 1:
         raise ValueError("block must be at least 1")
+    if spec.streams not in STREAMS:
+        raise ValueError(f"streams must be one of {', '.join(STREAMS)}, got {spec.streams!r}")
+    common = spec.streams == "common"
     expected = expected_points(spec.design, spec.params, spec.samples)
     if expected > MAX_POINTS:
         raise ValueError(f"the {spec.design} design would have {expected:,} points, above the limit of "
@@ -173,7 +185,10 @@ def plan_sweep(resolved: Resolved, spec: SweepSpec, overrides: list[str] | None 
         assignment = tuple((path, float(values[point, j])) for j, path in enumerate(paths))
         for block, start in enumerate(range(0, spec.runs, spec.block)):
             n = min(spec.block, spec.runs - start)
-            tasks.append(Task(point, block, start, n, task_seed(spec.seed, point, block), assignment))
+            if common:
+                tasks.append(Task(point, block, start, n, int(spec.seed), assignment, offset=start))
+            else:
+                tasks.append(Task(point, block, start, n, task_seed(spec.seed, point, block), assignment))
     return SweepPlan(resolved=resolved, spec=spec, design=design, overrides=list(overrides or []),
                      tasks=tasks, scenario_hash=scenario_hash(resolved))
 
@@ -214,7 +229,7 @@ def run_task(ctx: SweepContext, task: Task) -> pd.DataFrame:
         point = ", ".join(f"{p}={v:g}" for p, v in task.values)
         raise PointRejected(f"the scenario rejects this point ({point}): {exc.path}: {exc.message}") from None
     model = AxisModel(resolved, replicates=task.replicates, seed=task.seed, fixed=ctx.fixed,
-                      series_limit=0, collect=False)
+                      offset=task.offset, series_limit=0, collect=False)
     try:
         model.run()
         out = model.outcomes()

@@ -127,6 +127,7 @@ class SweepStore:
         if marker is not None and marker.get("kind") != "sweep":
             raise SweepMismatch(f"{out} is not a sweep folder (it holds a {marker.get('kind')})")
         stored, now = _normal(manifest.get("sweep", {})), _normal(plan.fingerprint())
+        stored.setdefault("streams", "independent")     # stores from before common random numbers
         diffs = [key for key in now if stored.get(key) != now[key]]
         if diffs:
             parts = [f"{key}: stored {_short(stored.get(key))}, now {_short(now[key])}" for key in diffs]
