@@ -79,6 +79,42 @@ def default_batch(runs: int) -> int:
     return min(DEFAULT_BATCH, max(CHUNK, -(-per // CHUNK) * CHUNK))
 
 
+def _run_parallel(jobs: list, workers: int, done: Callable) -> list:
+    """Run the batches on ``workers`` processes: this one and a pool of ``workers - 1``.
+
+    This process takes batches from the end of the list while the pool starts and works
+    from the front, so the pool's start-up time is not lost.  Results come back in job
+    order whoever ran them."""
+    import os
+    from concurrent.futures import ProcessPoolExecutor
+
+    from .processes import exit_with_parent, process_context
+    pool = ProcessPoolExecutor(max_workers=workers - 1, mp_context=process_context(),
+                               initializer=exit_with_parent, initargs=(os.getpid(),))
+    results: list = [None] * len(jobs)
+    in_flight: dict = {}                       # future -> job index
+    front, back = 0, len(jobs) - 1             # the pool takes from the front, this process from the back
+    try:
+        while front <= back or in_flight:
+            for fut in [f for f in in_flight if f.done()]:
+                i = in_flight.pop(fut)
+                results[i] = fut.result()
+                done(jobs[i])
+            while len(in_flight) < workers - 1 and front <= back:
+                in_flight[pool.submit(_run_batch, *jobs[front])] = front
+                front += 1
+            if front <= back:
+                results[back] = _run_batch(*jobs[back])
+                done(jobs[back])
+                back -= 1
+            elif in_flight:
+                from concurrent.futures import FIRST_COMPLETED, wait
+                wait(list(in_flight), return_when=FIRST_COMPLETED)
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
+    return results
+
+
 def run_ensemble(scenario, runs: int | None = None, seed: int | None = None, *, fixed: bool = False,
                  overrides=None, batch: int | None = None, series_limit: int = DEFAULT_SERIES_LIMIT,
                  offset: int = 0, workers: int = 1,
@@ -126,22 +162,18 @@ def run_ensemble(scenario, runs: int | None = None, seed: int | None = None, *, 
             rung_counts[link] += counts[link]
         term_sums[...] += terms
         held_sums[...] += held
+
+    def done(job):
         if progress is not None:
             progress(job[1])
 
     if workers > 1 and len(jobs) > 1:
-        from concurrent.futures import ProcessPoolExecutor
-
-        import os
-
-        from .processes import exit_with_parent, process_context
-        with ProcessPoolExecutor(max_workers=workers, mp_context=process_context(),
-                                 initializer=exit_with_parent, initargs=(os.getpid(),)) as pool:
-            for job, result in zip(jobs, pool.map(_run_batch, *zip(*jobs))):
-                collect(job, result)
+        for job, result in zip(jobs, _run_parallel(jobs, workers, done)):
+            collect(job, result)                      # in job order: sums never change order
     else:
         for job in jobs:
             collect(job, _run_batch(*job))
+            done(job)
     outcomes = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
     series = {name: (np.concatenate(parts, axis=1) if parts else np.empty((months + 1, 0), np.float32))
               for name, parts in series_parts.items()}
