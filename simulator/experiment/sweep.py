@@ -387,6 +387,10 @@ def run_sweep(plan: SweepPlan, out: str | Path, *, workers: int = 1, dask: str |
                         progress(outcome.task.replicates)
         finally:
             store.write_failures_file()
+    restarts = getattr(executor, "restarts", 0)
+    if restarts:
+        store.notes.append(f"a worker process died {restarts} time(s); the pool was restarted and the tasks "
+                           f"in flight ran again")
     combined = combine_tasks(store.read_tasks(), plan.points)
     failures = store.failures()
     return SweepResult(plan=plan, out=Path(out), combined=combined, failures=failures,
