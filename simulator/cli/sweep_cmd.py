@@ -127,7 +127,8 @@ def build_spec(args, resolved) -> tuple[SweepSpec, int, str | None]:
     dask = _dask_target(args.dask if args.dask is not None else declared.dask)
     spec = SweepSpec(params=params, design=design, samples=samples, runs=int(runs), seed=int(seed),
                      block=int(block), fixed=bool(args.fixed or declared.fixed),
-                     streams="independent" if getattr(args, "independent_streams", False) else "common")
+                     streams="independent" if (getattr(args, "independent_streams", False)
+                                               or declared.independent_streams) else "common")
     return spec, int(workers), dask
 
 

@@ -259,6 +259,8 @@ class Sweep(Strict):
         None, description="true: a Dask LocalCluster on 127.0.0.1; or a scheduler address (tcp://host:8786)")
     block: Optional[int] = Field(None, ge=1, le=MAX_BLOCK, description="replicates per task (results depend on it)")
     fixed: bool = Field(False, description="use point values for the parameters that are not swept")
+    independent_streams: bool = Field(False, description="each design point draws its own random numbers "
+                                                         "(default: common random numbers across points)")
 
 
 #: What a scenario ``name`` may be: it names the output folder, so it is a slug.
