@@ -92,11 +92,9 @@ def test_run_outputs_are_byte_identical_for_one_and_two_workers(tmp_path):
 def test_sweep_block_can_ask_for_independent_streams(tmp_path, write_yaml):
     path = write_yaml(f"extends: BASELINE\nname: s\nhorizon_months: 6\nsweep:\n  param: ['{PATH}=0:1:2']\n"
                       f"  runs: 40\n  independent_streams: true\n")
-    for flag, streams in (([], "independent"),):
-        out = tmp_path / "s"
-        assert main(["sweep", str(path), "--out", str(out), "--no-charts", "--quiet", *flag]) == 0
-        manifest = json.loads((out / "manifest.json").read_text())
-        assert manifest["sweep"]["streams"] == streams
+    out = tmp_path / "s"
+    assert main(["sweep", str(path), "--out", str(out), "--no-charts", "--quiet"]) == 0
+    assert json.loads((out / "manifest.json").read_text())["sweep"]["streams"] == "independent"
     seeds = set(pd.read_parquet(out / "tasks" / "p0000000-b00000.parquet")["seed"]) | \
         set(pd.read_parquet(out / "tasks" / "p0000001-b00000.parquet")["seed"])
     assert len(seeds) == 2                                  # each point its own stream
