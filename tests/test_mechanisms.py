@@ -258,7 +258,7 @@ def event_model(write_yaml, path, op, value, month=1, n=50):
     return AxisModel(file, replicates=n, seed=3, fixed=True, collect=False)
 
 
-@pytest.mark.parametrize("op,value,expected", [("set", 0.9, 0.9), ("add", 0.15, 0.75), ("multiply", 1.5, 0.9)])
+@pytest.mark.parametrize("op,value,expected", [("set", 0.9, 0.9), ("add", 0.15, 0.75), ("multiply", 1.4, 0.84)])
 def test_event_kinds_on_a_policy(write_yaml, op, value, expected):
     m = event_model(write_yaml, "policies.ukraine_support.level", op, value)
     m.step()
@@ -267,10 +267,10 @@ def test_event_kinds_on_a_policy(write_yaml, op, value, expected):
     np.testing.assert_allclose(m.p["policies.ukraine_support.level"], expected)
 
 
-def test_event_values_are_clipped_to_the_parameter_bounds(write_yaml):
-    m = event_model(write_yaml, "policies.ukraine_support.level", "add", 0.7, month=0)
-    m.step()
-    np.testing.assert_allclose(m.p["policies.ukraine_support.level"], 1.0)
+def test_event_values_that_can_leave_the_parameter_bounds_are_refused(write_yaml):
+    from simulator.scenario import ScenarioError
+    with pytest.raises(ScenarioError, match=r"outside the allowed \[0, 1\]"):
+        event_model(write_yaml, "policies.ukraine_support.level", "add", 0.7, month=0)
 
 
 def test_event_on_a_policy_weight_reaches_the_western_decision(write_yaml):

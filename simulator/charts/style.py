@@ -9,6 +9,7 @@ from pathlib import Path
 import matplotlib.pyplot as plt
 
 from ..model.decisions import N_RUNGS
+from ..experiment.store import track
 from ..scenario.schema import RUNG_NAMES
 
 OKABE_ITO = ["#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7", "#56B4E9", "#F0E442", "#000000"]
@@ -141,4 +142,6 @@ def save(fig, folder: Path, stem: str) -> list[Path]:
     fig.savefig(paths[0], dpi=DPI)
     fig.savefig(paths[1])
     plt.close(fig)
+    for path in paths:
+        track(path)
     return paths

@@ -15,9 +15,9 @@ import re
 import sys
 from pathlib import Path
 
-from ..experiment.store import prepare_dir, write_json, write_parquet
+from ..experiment.store import MARKER, check_complete, mark_complete, prepare_dir, write_json, write_parquet
 from ..scenario import load_scenario
-from .common import UsageError, at_least, info, progress_bar, table
+from .common import UsageError, at_least, check_limits, info, progress_bar, table
 
 # The analysis layer (pandas, SALib, prim, matplotlib) loads inside the commands, so that
 # `run.py --help` is fast.
@@ -117,6 +117,10 @@ def add_parser(sub) -> None:
     s.add_argument("--set", action="append", default=[], metavar="PATH=VALUE",
                    help="override a parameter of the base scenario (repeatable)")
     s.add_argument("--resume", action="store_true", help="continue an interrupted run in --out")
+    from .sweep_cmd import add_dask_timeout
+    add_dask_timeout(s)
+    s.add_argument("--allow-code-change", action="store_true",
+                   help="with --resume: continue even though the code changed since the run began")
     s.add_argument("--quiet", action="store_true", help="no progress bar or messages on stderr")
     s.add_argument("--force", action="store_true", help="start again in a folder that holds a sweep")
     s.add_argument("--no-charts", action="store_true", help="skip the PNG/SVG charts")
@@ -215,6 +219,7 @@ def write_compare_folder(out: Path, resolved: list, members, runs: int, seed: in
         from ..charts.compare_charts import draw_compare
         draw_compare(out)
     write_report(out)
+    mark_complete(out)
     return comparison
 
 
@@ -222,8 +227,7 @@ def write_compare_folder(out: Path, resolved: list, members, runs: int, seed: in
 def cmd_compare(args) -> int:
     from ..analysis import compare as cmp
     from ..experiment.ensemble import run_ensemble
-    at_least(args.runs, "--runs")
-    at_least(args.seed, "--seed", 0)
+    check_limits(args)
     if len(args.scenarios) < 2:
         raise UsageError("compare needs at least two scenarios")
     resolved = [load_scenario(path, args.set) for path in args.scenarios]     # validate all first
@@ -231,7 +235,7 @@ def cmd_compare(args) -> int:
     for note in notes:
         info(f"note: {note}", args.quiet)
     out = Path(args.out or "results/compare")
-    prepare_dir(out, args.force)
+    prepare_dir(out, args.force, kind="compare")
 
     def members():
         for res, label, sub in zip(resolved, labels, folders):
@@ -267,8 +271,9 @@ def plot_folder(folder: str | Path, network_months: list[int] | None = None) -> 
     from ..analysis.inputs import folder_kind
     from ..analysis.report import write_report
     folder = Path(folder)
-    if folder.is_dir() and not (folder / "manifest.json").exists():
+    if folder.is_dir() and not (folder / "manifest.json").exists() and not (folder / MARKER).exists():
         return _plot_tree(folder, network_months)
+    check_folder_complete(folder)
     kind = folder_kind(folder)
     if kind == "run":
         return _plot_run(folder, network_months)
@@ -340,9 +345,22 @@ def _draw_discovery_from_file(folder: Path) -> list[Path]:
     return draw_discovery(folder, d, summary, read_manifest(folder))
 
 
+def check_folder_complete(folder: Path) -> None:
+    """Refuse a folder (or a member of a compare folder) whose writer did not finish."""
+    from ..analysis.inputs import read_json
+    folder = Path(folder)
+    hint = "finish it with --resume" if (folder / "tasks").is_dir() else "run it again with --force"
+    check_complete(folder, hint)
+    marker_dirs = [folder / d for d in (read_json(folder / MARKER).get("dirs", []) if (folder / MARKER).exists() else [])]
+    for sub in marker_dirs:
+        if (sub / MARKER).exists():
+            check_complete(sub, "run the compare again with --force")
+
+
 @_usage
 def cmd_report(args) -> int:
     from ..analysis.report import write_report
+    check_folder_complete(Path(args.folder))
     for p in write_report(args.folder):
         print(p)
     return 0
@@ -415,9 +433,9 @@ def cmd_sensitivity(args) -> int:
     from ..experiment.designs import DEFAULT_SAMPLES, parse_param
     from ..experiment.sweep import DEFAULT_BLOCK, SweepSpec, plan_sweep
     from .sweep_cmd import _dask_target, run_plan
-    for value, name, low in ((args.runs, "--runs", 1), (args.samples, "--samples", 1),
-                             (args.workers, "--workers", 1), (args.block, "--block", 1), (args.seed, "--seed", 0)):
-        at_least(value, name, low)
+    check_limits(args)
+    from .sweep_cmd import check_timeout
+    check_timeout(args)
     if args.resume and args.force:
         raise UsageError("--resume and --force contradict each other (continue, or start again?)")
     if not args.param:
@@ -446,6 +464,7 @@ def cmd_sensitivity(args) -> int:
         return 1
     result, points = ran
     if result.failures:
+        mark_complete(out)
         print(f"{len(result.failures)} of {len(plan.tasks)} tasks failed; first error: "
               f"{result.failures[0]['error']}; details in {out / 'failures.jsonl'}; fix the cause and run "
               f"the same command with --resume", file=sys.stderr)
@@ -463,6 +482,7 @@ def cmd_sensitivity(args) -> int:
         draw_sweep(out)
         draw_sensitivity(out)
     write_report(out)
+    mark_complete(out)
     shown = indices[indices["output"] == "p_stays"] if (indices["output"] == "p_stays").any() else indices
     if args.method == "sobol":
         rows = [[r.parameter, f"{r.S1:.3f} +/- {r.S1_conf:.3f}", f"{r.ST:.3f} +/- {r.ST_conf:.3f}"]

@@ -13,10 +13,13 @@ class UsageError(Exception):
     """Bad command-line input that argparse cannot see (reported with exit status 2)."""
 
 
-def at_least(value, name: str, minimum: int = 1) -> None:
-    """Refuse a count below ``minimum`` (exit 2); None means "not given"."""
+def at_least(value, name: str, minimum: int = 1, maximum: int | None = None) -> None:
+    """Refuse a count below ``minimum`` or above ``maximum`` (exit 2); None means "not given"."""
     if value is not None and value < minimum:
         raise UsageError(f"{name} must be at least {minimum}, got {value}")
+    if value is not None and maximum is not None and value > maximum:
+        raise UsageError(f"{name} must be at most {maximum:,}, got {value:,} (the same limit as in "
+                         f"scenario files)")
 
 
 def progress_bar(total: int, desc: str, quiet: bool):
@@ -67,3 +70,12 @@ def info(msg: str, quiet: bool = False) -> None:
         print(msg, file=sys.stderr)
 
 
+
+
+def check_limits(args) -> None:
+    """The command-line counts, within the limits that scenario files have (exit 2 otherwise)."""
+    from ..scenario.schema import MAX_BLOCK, MAX_RUNS, MAX_SAMPLES, MAX_WORKERS
+    for attr, name, low, high in (("runs", "--runs", 1, MAX_RUNS), ("samples", "--samples", 1, MAX_SAMPLES),
+                                  ("workers", "--workers", 1, MAX_WORKERS), ("block", "--block", 1, MAX_BLOCK),
+                                  ("seed", "--seed", 0, 2**63 - 1)):
+        at_least(getattr(args, attr, None), name, low, high)

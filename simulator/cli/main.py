@@ -13,7 +13,7 @@ import sys
 import traceback
 
 from .. import __version__
-from ..experiment.store import OutputExists
+from ..experiment.store import FolderIncomplete, OutputExists, release_all
 from ..scenario import ScenarioError, load_scenario
 from ..scenario.schema import Scenario
 from .common import EXIT_BAD_INPUT, EXIT_INTERNAL, UsageError, plural
@@ -72,15 +72,23 @@ def _extra_commands():
     return mods
 
 
+def _terminate(signum, frame):
+    raise KeyboardInterrupt          # SIGTERM (what supervisors send) ends a command like Ctrl-C
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    import signal
+    import threading
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGTERM, _terminate)
     try:
         return int(args.func(args) or 0)
     except ScenarioError as exc:
         print(exc.format(), file=sys.stderr)
         return EXIT_BAD_INPUT
-    except (UsageError, OutputExists) as exc:
+    except (UsageError, OutputExists, FolderIncomplete) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_BAD_INPUT
     except KeyboardInterrupt:
@@ -95,6 +103,8 @@ def main(argv: list[str] | None = None) -> int:
         else:
             print("(set AXIS_SIM_DEBUG=1 for the traceback; please report it)", file=sys.stderr)
         return EXIT_INTERNAL
+    finally:
+        release_all()
 
 
 if __name__ == "__main__":

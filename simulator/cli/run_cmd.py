@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ..experiment.store import prepare_dir, write_csv, write_json, write_parquet, write_yaml
+from ..experiment.store import (claim, make_dir, mark_complete, prepare_dir, read_marker, write_csv, write_json,
+                                write_parquet, write_yaml)
 from ..scenario import load_scenario
-from .common import UsageError, at_least, info, progress_bar, table
+from .common import UsageError, check_limits, info, progress_bar, table
 
 # numpy, pandas, mesa and matplotlib load inside the commands, so that `run.py --help` is fast.
 
@@ -23,7 +24,8 @@ def add_parser(sub) -> None:
                    help="override a numeric parameter (repeatable); fixes it at VALUE")
     p.add_argument("--fixed", action="store_true", help="use point values instead of drawing from ranges")
     p.add_argument("--workers", type=int, default=1,
-                   help="local processes for the ensemble (results are identical for any number)")
+                   help="local processes for the ensemble (every output file is identical, byte for byte, "
+                        "for any number)")
     p.add_argument("--quiet", action="store_true", help="no progress bar or messages on stderr")
     p.add_argument("--force", action="store_true", help="overwrite a non-empty output folder")
     p.add_argument("--no-charts", action="store_true", help="skip the PNG/SVG charts")
@@ -35,11 +37,6 @@ def add_format_option(p, what: str) -> None:
     p.add_argument("--format", choices=("parquet", "csv"), default="parquet",
                    help=f"table format: parquet (default) or csv, which also writes {what} for "
                         f"spreadsheets")
-
-
-def check_counts(runs: int | None, seed: int | None) -> None:
-    at_least(runs, "--runs")
-    at_least(seed, "--seed", 0)
 
 
 def output_dirs(args, resolved) -> list[Path]:
@@ -70,6 +67,9 @@ def write_run_folder(out: Path, ens, args_line: str | None = None, charts: bool 
     ``simulator.run(...).save``); return the summary."""
     from ..analysis.summary import bands, summarize, terms_by_outcome_table, terms_table
     resolved = ens.resolved
+    if read_marker(out) is None:          # a folder this program owns (its marker lists what it wrote)
+        make_dir(out)
+        claim(out, "run")
     summary = summarize(ens)
     manifest = run_manifest(ens, args_line, extra_manifest)
     write_yaml(out / "scenario.resolved.yaml", resolved.data)
@@ -88,14 +88,14 @@ def write_run_folder(out: Path, ens, args_line: str | None = None, charts: bool 
     from . import analysis_cmds
     analysis_cmds.finish_run_folder(out, ens, charts=charts)
     # ---------------------------------------------------------------------------------------
+    mark_complete(out)
     return summary
 
 
 def cmd_run(args) -> int:
     from ..analysis.index import HEADERS, NOTE, summary_cells, write_index
     from ..experiment.ensemble import run_ensemble
-    check_counts(args.runs, args.seed)
-    at_least(args.workers, "--workers")
+    check_limits(args)
     resolved = [load_scenario(path, args.set) for path in args.scenarios]   # validate all first
     names = [r.name for r in resolved]
     clash = sorted({n for n in names if names.count(n) > 1})

@@ -7,10 +7,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ..experiment.defaults import DEFAULT_BLOCK, DESIGNS
-from ..experiment.store import write_csv, write_parquet
+from ..experiment.store import mark_complete, write_csv, write_parquet
 from ..scenario import load_scenario
 from ..scenario.schema import Sweep
-from .common import UsageError, at_least, decimals_for, info, plural, progress_bar, table
+from .common import UsageError, check_limits, decimals_for, info, plural, progress_bar, table
 from .run_cmd import add_format_option
 
 if TYPE_CHECKING:
@@ -50,19 +50,33 @@ def add_parser(sub) -> None:
     p.add_argument("--dask", nargs="?", const="local", metavar="ADDRESS",
                    help="run on Dask: alone, a LocalCluster of --workers processes on 127.0.0.1; "
                         "or an existing scheduler, e.g. tcp://host:8786")
+    add_dask_timeout(p)
     p.add_argument("--block", type=int, metavar="B",
                    help=f"replicates per task (default {DEFAULT_BLOCK}; results depend on it)")
     p.add_argument("--set", action="append", default=[], metavar="PATH=VALUE",
                    help="override a parameter of the base scenario (repeatable)")
     p.add_argument("--fixed", action="store_true",
                    help="use point values for the parameters that are not swept (no draws from ranges)")
+    p.add_argument("--independent-streams", action="store_true",
+                   help="give each design point its own random numbers (default: common random numbers, "
+                        "replicate i of every point draws what replicate i of `run --seed S` draws)")
     p.add_argument("--out", metavar="DIR", help="results store (default results/sweeps/<scenario>)")
     p.add_argument("--resume", action="store_true", help="continue an interrupted sweep in DIR")
-    p.add_argument("--force", action="store_true", help="start again in a DIR that holds a sweep or files")
+    p.add_argument("--force", action="store_true",
+                   help="start again in a DIR that holds a sweep (removes only the files this program wrote)")
+    p.add_argument("--allow-code-change", action="store_true",
+                   help="with --resume: continue even though the code changed since the sweep began")
     p.add_argument("--quiet", action="store_true", help="no progress bar or messages on stderr")
     p.add_argument("--no-charts", action="store_true", help="skip the PNG/SVG charts")
     add_format_option(p, "points.csv (one row per design point)")
     p.set_defaults(func=cmd_sweep)
+
+
+def add_dask_timeout(p) -> None:
+    from ..experiment.defaults import DEFAULT_DASK_TIMEOUT
+    p.add_argument("--dask-timeout", type=float, default=DEFAULT_DASK_TIMEOUT, metavar="SECONDS",
+                   help=f"how long to wait for the scheduler at --dask ADDRESS to answer "
+                        f"(default {DEFAULT_DASK_TIMEOUT:g}); no answer: exit 2")
 
 
 def _dask_target(value):
@@ -77,6 +91,12 @@ def _dask_target(value):
     if ":" not in text:
         raise UsageError(f"--dask: {text!r} is not a scheduler address (expected e.g. tcp://host:8786)")
     return text
+
+
+def check_timeout(args) -> None:
+    t = getattr(args, "dask_timeout", None)
+    if t is not None and not (0 < t <= 3600):
+        raise UsageError(f"--dask-timeout must be above 0 and at most 3600 seconds, got {t:g}")
 
 
 def build_spec(args, resolved) -> tuple[SweepSpec, int, str | None]:
@@ -109,7 +129,9 @@ def build_spec(args, resolved) -> tuple[SweepSpec, int, str | None]:
     workers = args.workers or declared.workers or 1
     dask = _dask_target(args.dask if args.dask is not None else declared.dask)
     spec = SweepSpec(params=params, design=design, samples=samples, runs=int(runs), seed=int(seed),
-                     block=int(block), fixed=bool(args.fixed or declared.fixed))
+                     block=int(block), fixed=bool(args.fixed or declared.fixed),
+                     streams="independent" if (getattr(args, "independent_streams", False)
+                                               or declared.independent_streams) else "common")
     return spec, int(workers), dask
 
 
@@ -144,10 +166,12 @@ def run_plan(plan, out: Path, args, kind: str, workers: int, dask, command: str 
     with progress_bar(plan.total_runs, f"{kind} {name}", args.quiet) as bar:
         try:
             result = run_sweep(plan, out, workers=workers, dask=dask, resume=args.resume, force=args.force,
-                               progress=bar.update, on_failure=on_failure, command=command)
-        except SweepMismatch as exc:
+                               progress=bar.update, on_failure=on_failure, command=command,
+                               allow_code_change=getattr(args, "allow_code_change", False),
+                               dask_timeout=getattr(args, "dask_timeout", None))
+        except (SweepMismatch, ExecutorUnavailable) as exc:
             raise UsageError(str(exc)) from None
-        except (StoreCorrupt, ExecutorUnavailable) as exc:
+        except StoreCorrupt as exc:
             print(f"error: {exc}", file=sys.stderr)
             return None
     for note in result.notes:
@@ -166,6 +190,7 @@ def finish_sweep_folder(out: Path, points, charts: bool = True, csv: bool = Fals
     if charts:
         draw_sweep(out)
     write_report(out)
+    mark_complete(out)
 
 
 def where(executor: str) -> str:
@@ -176,10 +201,8 @@ def where(executor: str) -> str:
 def cmd_sweep(args) -> int:
     from ..analysis.sweep_points import describe_response
     from ..experiment.sweep import plan_sweep
-    for value, name, minimum in ((args.runs, "--runs", 1), (args.samples, "--samples", 1),
-                                 (args.workers, "--workers", 1), (args.block, "--block", 1),
-                                 (args.seed, "--seed", 0)):
-        at_least(value, name, minimum)
+    check_limits(args)
+    check_timeout(args)
     if args.resume and args.force:
         raise UsageError("--resume and --force contradict each other (continue, or start again?)")
     resolved = load_scenario(args.scenario, args.set)

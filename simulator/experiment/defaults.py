@@ -5,3 +5,4 @@ DESIGNS = ("grid", "lhs", "sobol", "morris")
 DEFAULT_LEVELS = 5
 DEFAULT_SAMPLES = {"lhs": 50, "sobol": 32, "morris": 10}
 DEFAULT_BLOCK = 4096     # replicates per task (a multiple of the model's random-stream chunk)
+DEFAULT_DASK_TIMEOUT = 30.0   # seconds to wait for a Dask scheduler to answer

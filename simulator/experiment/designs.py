@@ -31,6 +31,7 @@ import pandas as pd
 
 from ..scenario import Resolved, ScenarioError
 from ..scenario.loader import did_you_mean, numeric_paths
+from ..scenario.schema import MAX_LEVELS
 
 from .defaults import DEFAULT_LEVELS, DEFAULT_SAMPLES, DESIGNS  # noqa: F401  (re-exported)
 MORRIS_LEVELS = 4
@@ -127,6 +128,8 @@ def parse_param(text: str, resolved: Resolved, where: tuple[str, int | None] = (
             fail(path, f"N (levels) must be a whole number, got {parts[2]!r}")
         if levels < 1:
             fail(path, f"N (levels) must be at least 1, got {levels}")
+        if levels > MAX_LEVELS:
+            fail(path, f"N (levels) must be at most {MAX_LEVELS:,}, got {levels:,}")
     if low > high:
         fail(path, f"LOW {low:g} is above HIGH {high:g}")
     if levels == 1 and low != high:

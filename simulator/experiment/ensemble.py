@@ -14,10 +14,15 @@ import pandas as pd
 
 from ..model.decisions import N_RUNGS, TERMS
 from ..model.model import SERIES, AxisModel, resolve
+from ..model.rng import CHUNK
 from ..model.sampling import is_drawn
 from ..scenario import Resolved
 
 DEFAULT_BATCH = 20_000
+#: Runs are cut into at least this many batches when there are enough of them, so that up to
+#: this many workers share the work; the cut does not depend on the number of workers, so
+#: every sum is taken in the same order and the outputs are identical byte for byte.
+PARALLEL_BATCHES = 16
 DEFAULT_SERIES_LIMIT = 10_000
 BAND_QUANTILES = (0.1, 0.25, 0.5, 0.75, 0.9)
 
@@ -76,8 +81,51 @@ def _run_batch(resolved: Resolved, n: int, seed: int, fixed: bool, offset: int, 
             (rec.policy_rungs, rec.policy_level_sums, rec.policy_term_sums))
 
 
+def default_batch(runs: int) -> int:
+    """Replicates per batch: whole random-stream chunks, at most DEFAULT_BATCH, and small enough
+    for PARALLEL_BATCHES batches (a function of ``runs`` only, never of the workers)."""
+    per = -(-max(runs, 1) // PARALLEL_BATCHES)
+    return min(DEFAULT_BATCH, max(CHUNK, -(-per // CHUNK) * CHUNK))
+
+
+def _run_parallel(jobs: list, workers: int, done: Callable) -> list:
+    """Run the batches on ``workers`` processes: this one and a pool of ``workers - 1``.
+
+    This process takes batches from the end of the list while the pool starts and works
+    from the front, so the pool's start-up time is not lost.  Results come back in job
+    order whoever ran them."""
+    import os
+    from concurrent.futures import ProcessPoolExecutor
+
+    from .processes import exit_with_parent, process_context
+    pool = ProcessPoolExecutor(max_workers=workers - 1, mp_context=process_context(),
+                               initializer=exit_with_parent, initargs=(os.getpid(),))
+    results: list = [None] * len(jobs)
+    in_flight: dict = {}                       # future -> job index
+    front, back = 0, len(jobs) - 1             # the pool takes from the front, this process from the back
+    try:
+        while front <= back or in_flight:
+            for fut in [f for f in in_flight if f.done()]:
+                i = in_flight.pop(fut)
+                results[i] = fut.result()
+                done(jobs[i])
+            while len(in_flight) < workers - 1 and front <= back:
+                in_flight[pool.submit(_run_batch, *jobs[front])] = front
+                front += 1
+            if front <= back:
+                results[back] = _run_batch(*jobs[back])
+                done(jobs[back])
+                back -= 1
+            elif in_flight:
+                from concurrent.futures import FIRST_COMPLETED, wait
+                wait(list(in_flight), return_when=FIRST_COMPLETED)
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
+    return results
+
+
 def run_ensemble(scenario, runs: int | None = None, seed: int | None = None, *, fixed: bool = False,
-                 overrides=None, batch: int = DEFAULT_BATCH, series_limit: int = DEFAULT_SERIES_LIMIT,
+                 overrides=None, batch: int | None = None, series_limit: int = DEFAULT_SERIES_LIMIT,
                  offset: int = 0, workers: int = 1,
                  progress: Callable[[int], None] | None = None) -> Ensemble:
     """Run ``runs`` replicates (default: the scenario's ``runs``) starting at replicate ``offset``.
@@ -91,8 +139,8 @@ def run_ensemble(scenario, runs: int | None = None, seed: int | None = None, *, 
     seed = int(sc.seed if seed is None else seed)
     months = sc.horizon_months
     drawn_paths = [p for p, spec in resolved.params.items() if is_drawn(spec, fixed)]
-    if workers > 1:
-        batch = min(batch, max(1, -(-runs // workers)))
+    if batch is None:
+        batch = default_batch(runs)
     jobs, kept = [], 0
     for start in range(0, runs, batch):
         n = min(batch, runs - start)
@@ -129,19 +177,18 @@ def run_ensemble(scenario, runs: int | None = None, seed: int | None = None, *, 
             rung_counts[link] += counts[link]
         term_sums[...] += terms
         held_sums[...] += held
+
+    def done(job):
         if progress is not None:
             progress(job[1])
 
     if workers > 1 and len(jobs) > 1:
-        from concurrent.futures import ProcessPoolExecutor
-
-        from .processes import process_context
-        with ProcessPoolExecutor(max_workers=workers, mp_context=process_context()) as pool:
-            for job, result in zip(jobs, pool.map(_run_batch, *zip(*jobs))):
-                collect(job, result)
+        for job, result in zip(jobs, _run_parallel(jobs, workers, done)):
+            collect(job, result)                      # in job order: sums never change order
     else:
         for job in jobs:
             collect(job, _run_batch(*job))
+            done(job)
     outcomes = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
     series = {name: (np.concatenate(parts, axis=1) if parts else np.empty((months + 1, 0), np.float32))
               for name, parts in series_parts.items()}

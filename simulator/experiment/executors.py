@@ -11,12 +11,15 @@ from __future__ import annotations
 
 import concurrent.futures as cf
 import logging
+import os
 import signal
 import traceback
 import uuid
+from concurrent.futures.process import BrokenProcessPool
 from typing import Iterable, Iterator
 
-from .processes import process_context
+from .defaults import DEFAULT_DASK_TIMEOUT  # seconds to wait for a scheduler (--dask-timeout)
+from .processes import exit_with_parent, process_context
 from .sweep import SweepContext, Task, TaskOutcome, execute
 
 LOCAL_DASK = "local"
@@ -26,12 +29,12 @@ class ExecutorUnavailable(Exception):
     """The executor cannot start (e.g. no Dask scheduler at the given address)."""
 
 
-def make_executor(workers: int = 1, dask: str | bool | None = None):
+def make_executor(workers: int = 1, dask: str | bool | None = None, timeout: float = DEFAULT_DASK_TIMEOUT):
     if workers < 1:
         raise ValueError("workers must be at least 1")
     if dask:
         address = None if dask is True or dask == LOCAL_DASK else str(dask)
-        return DaskExecutor(address, workers)
+        return DaskExecutor(address, workers, timeout=timeout)
     if workers == 1:
         return InProcessExecutor()
     return ProcessExecutor(workers)
@@ -64,10 +67,11 @@ class InProcessExecutor:
 _WORKER_CTX: SweepContext | None = None
 
 
-def _init_worker(ctx: SweepContext) -> None:
+def _init_worker(ctx: SweepContext, owner: int | None = None) -> None:
     global _WORKER_CTX
     _WORKER_CTX = ctx
     signal.signal(signal.SIGINT, signal.SIG_IGN)   # the parent handles Ctrl-C and cancels
+    exit_with_parent(owner)
 
 
 def _execute_in_worker(task: Task) -> TaskOutcome:
@@ -100,29 +104,67 @@ class ProcessExecutor:
     def _context(self):
         return process_context("simulator.experiment.sweep")
 
-    def map(self, ctx: SweepContext, tasks: Iterable[Task], window: int | None = None) -> Iterator[TaskOutcome]:
+    def _start(self, ctx: SweepContext) -> None:
         self._pool = cf.ProcessPoolExecutor(max_workers=self.workers, mp_context=self._context(),
-                                            initializer=_init_worker, initargs=(ctx,))
+                                            initializer=_init_worker, initargs=(ctx, os.getpid()))
+
+    def map(self, ctx: SweepContext, tasks: Iterable[Task], window: int | None = None) -> Iterator[TaskOutcome]:
+        """Run ``tasks``; when a worker dies (killed, out of memory) the pool is restarted and
+        the tasks that were in flight run again (they are deterministic); a task is reported
+        failed only if a worker dies under it a second time."""
+        self._start(ctx)
         window = window or 4 * self.workers
         pending: dict[cf.Future, Task] = {}
+        retry: list[Task] = []
+        deaths: dict[tuple[int, int], int] = {}
+        self.restarts = 0
         it = iter(tasks)
         exhausted = False
         while True:
-            while not exhausted and len(pending) < window:
-                task = next(it, None)
-                if task is None:
-                    exhausted = True
-                    break
+            while len(pending) < window and (retry or not exhausted):
+                if retry:
+                    task = retry.pop(0)
+                else:
+                    task = next(it, None)
+                    if task is None:
+                        exhausted = True
+                        break
                 pending[self._pool.submit(_execute_in_worker, task)] = task
             if not pending:
                 return
             finished, _ = cf.wait(pending, return_when=cf.FIRST_COMPLETED)
-            for fut in finished:
+            broken = False
+            for fut in sorted(finished, key=lambda f: (pending[f].point, pending[f].block)):
                 task = pending.pop(fut)
                 try:
-                    yield fut.result()
-                except Exception as exc:  # noqa: BLE001 - e.g. BrokenProcessPool: a worker died
-                    yield _failed(task, exc)
+                    outcome = fut.result()
+                except BrokenProcessPool as exc:
+                    broken = True
+                    key = (task.point, task.block)
+                    deaths[key] = deaths.get(key, 0) + 1
+                    if deaths[key] >= 2:
+                        yield _failed(task, RuntimeError(f"a worker process died twice while running this "
+                                                         f"task ({exc})"))
+                    else:
+                        retry.append(task)
+                    continue
+                except Exception as exc:  # noqa: BLE001 - recorded, the sweep goes on
+                    outcome = _failed(task, exc)
+                yield outcome
+            if broken:
+                # every task still pending went down with the pool: run them again on a new one
+                for fut, task in sorted(pending.items(), key=lambda kv: (kv[1].point, kv[1].block)):
+                    key = (task.point, task.block)
+                    deaths[key] = deaths.get(key, 0) + 1
+                    if deaths[key] >= 2:
+                        yield _failed(task, RuntimeError("a worker process died twice while this task was "
+                                                         "in flight"))
+                    else:
+                        retry.append(task)
+                pending.clear()
+                self._pool.shutdown(wait=False, cancel_futures=True)
+                self.restarts += 1
+                self._start(ctx)
 
 
 # ----------------------------------------------------------------------------- Dask
@@ -131,9 +173,10 @@ class DaskExecutor:
     """Dask distributed: a LocalCluster (``address`` None: ``workers`` processes with one
     thread each, on 127.0.0.1) or an existing scheduler (``tcp://host:8786``)."""
 
-    def __init__(self, address: str | None, workers: int = 1):
+    def __init__(self, address: str | None, workers: int = 1, timeout: float = DEFAULT_DASK_TIMEOUT):
         self.address = address
         self.workers = workers
+        self.timeout = float(timeout)
         self.cluster = None
         self.client = None
 
@@ -150,12 +193,39 @@ class DaskExecutor:
                                         silence_logs=logging.ERROR)
             self.client = Client(self.cluster)
         else:
+            self._probe()
             try:
-                self.client = Client(self.address, timeout="15s")
+                self.client = Client(self.address, timeout=f"{self.timeout}s")
             except (OSError, TimeoutError, ValueError) as exc:
                 raise ExecutorUnavailable(f"cannot connect to the Dask scheduler at {self.address}: "
                                           f"{exc}") from None
         return self
+
+    def _probe(self) -> None:
+        """Ask the peer who it is, within ``timeout`` seconds: a peer that accepts TCP but is not
+        a Dask scheduler would otherwise keep ``Client`` waiting for ever."""
+        import asyncio
+
+        from distributed.comm import connect
+
+        async def identity():
+            comm = await connect(self.address, timeout=self.timeout)
+            try:
+                await comm.write({"op": "identity", "reply": True})
+                return await comm.read()
+            finally:
+                comm.abort()
+
+        try:
+            reply = asyncio.run(asyncio.wait_for(identity(), self.timeout))
+        except (TimeoutError, asyncio.TimeoutError):
+            raise ExecutorUnavailable(f"no Dask scheduler answered at {self.address} within "
+                                      f"{self.timeout:g} s (--dask-timeout)") from None
+        except Exception as exc:  # noqa: BLE001 - refused, reset, garbage: not a scheduler
+            raise ExecutorUnavailable(f"cannot reach a Dask scheduler at {self.address}: "
+                                      f"{type(exc).__name__}: {exc}") from None
+        if not isinstance(reply, dict) or reply.get("type") != "Scheduler":
+            raise ExecutorUnavailable(f"{self.address} answered but is not a Dask scheduler")
 
     def __exit__(self, *exc):
         try:

@@ -31,6 +31,19 @@ def git_hash() -> str:
         return "unknown"
 
 
+def code_digest() -> str:
+    """A hash of the simulator's source code (every .py file of the package, path and content).
+
+    It changes with any edit, committed or not, so a "-dirty" tree whose diff changed counts as
+    different code; it needs no git."""
+    import hashlib
+    package = Path(__file__).resolve().parents[1]
+    h = hashlib.sha256()
+    for path in sorted(package.rglob("*.py")):
+        h.update(str(path.relative_to(package)).encode() + b"\0" + path.read_bytes() + b"\0")
+    return h.hexdigest()[:16]
+
+
 def versions() -> dict[str, str]:
     out = {"python": platform.python_version(), "axis-sim": __version__}
     for lib in LIBRARIES:

@@ -28,8 +28,11 @@ from .. import __version__
 from ..model.decisions import N_RUNGS
 from ..model.model import AxisModel
 from ..scenario import Resolved, ScenarioError, resolve_data
+from ..scenario.schema import MAX_POINTS
 from .defaults import DEFAULT_BLOCK  # noqa: F401  (replicates per task; re-exported)
-from .designs import Design, ParamRange, build_design
+from .designs import Design, ParamRange, build_design, expected_points
+
+MAX_TASKS = 2_000_000    # tasks of one sweep (each is a file in the store)
 
 #: 0/1 outcomes: a task reports how many replicates had them.
 BINARY = ("china_stays", "china_weapons", "china_weapons_ever", "broad_sanctions", "dropped")
@@ -53,6 +56,12 @@ class SweepSpec:
     seed: int = 0
     block: int = DEFAULT_BLOCK
     fixed: bool = False
+    #: "common": replicate i of every point draws the same random numbers (those of replicate i
+    #: of ``run --seed S``); "independent": each (point, block) has a stream of its own.
+    streams: str = "common"
+
+
+STREAMS = ("common", "independent")
 
 
 @dataclass(frozen=True)
@@ -63,6 +72,7 @@ class Task:
     replicates: int
     seed: int
     values: tuple            # ((path, value), ...) of the design point
+    offset: int = 0          # the model's first replicate index (= start with common streams)
 
     @property
     def name(self) -> str:
@@ -116,6 +126,8 @@ class SweepPlan:
         parts += [f"--runs {s.runs}", f"--seed {s.seed}", f"--block {s.block}"]
         if s.fixed:
             parts += ["--fixed"]
+        if s.streams == "independent":
+            parts += ["--independent-streams"]
         return " ".join(parts)
 
     def fingerprint(self) -> dict:
@@ -124,7 +136,7 @@ class SweepPlan:
         return {"scenario_hash": self.scenario_hash, "design": s.design, "samples": self.design.samples,
                 "params": [p.to_dict() for p in s.params], "points": self.points,
                 "design_digest": self.design.digest(), "runs": s.runs, "block": s.block, "seed": s.seed,
-                "fixed": s.fixed, "model_version": __version__}
+                "fixed": s.fixed, "streams": s.streams, "model_version": __version__}
 
 
 def _quote(text: str) -> str:
@@ -154,6 +166,17 @@ def plan_sweep(resolved: Resolved, spec: SweepSpec, overrides: list[str] | None 
         raise ValueError("runs must be at least 1")
     if spec.block < 1:
         raise ValueError("block must be at least 1")
+    if spec.streams not in STREAMS:
+        raise ValueError(f"streams must be one of {', '.join(STREAMS)}, got {spec.streams!r}")
+    common = spec.streams == "common"
+    expected = expected_points(spec.design, spec.params, spec.samples)
+    if expected > MAX_POINTS:
+        raise ValueError(f"the {spec.design} design would have {expected:,} points, above the limit of "
+                         f"{MAX_POINTS:,}; use fewer levels or samples")
+    tasks_needed = expected * -(-spec.runs // spec.block)
+    if tasks_needed > MAX_TASKS:
+        raise ValueError(f"the sweep would have {tasks_needed:,} tasks, above the limit of {MAX_TASKS:,}; "
+                         f"use a larger --block or fewer points")
     design = build_design(spec.params, spec.design, spec.samples, spec.seed)
     paths = design.paths
     values = design.points[paths].to_numpy(dtype=np.float64)
@@ -162,7 +185,10 @@ def plan_sweep(resolved: Resolved, spec: SweepSpec, overrides: list[str] | None 
         assignment = tuple((path, float(values[point, j])) for j, path in enumerate(paths))
         for block, start in enumerate(range(0, spec.runs, spec.block)):
             n = min(spec.block, spec.runs - start)
-            tasks.append(Task(point, block, start, n, task_seed(spec.seed, point, block), assignment))
+            if common:
+                tasks.append(Task(point, block, start, n, int(spec.seed), assignment, offset=start))
+            else:
+                tasks.append(Task(point, block, start, n, task_seed(spec.seed, point, block), assignment))
     return SweepPlan(resolved=resolved, spec=spec, design=design, overrides=list(overrides or []),
                      tasks=tasks, scenario_hash=scenario_hash(resolved))
 
@@ -203,7 +229,7 @@ def run_task(ctx: SweepContext, task: Task) -> pd.DataFrame:
         point = ", ".join(f"{p}={v:g}" for p, v in task.values)
         raise PointRejected(f"the scenario rejects this point ({point}): {exc.path}: {exc.message}") from None
     model = AxisModel(resolved, replicates=task.replicates, seed=task.seed, fixed=ctx.fixed,
-                      series_limit=0, collect=False)
+                      offset=task.offset, series_limit=0, collect=False)
     try:
         model.run()
         out = model.outcomes()
@@ -321,7 +347,8 @@ class SweepResult:
 def run_sweep(plan: SweepPlan, out: str | Path, *, workers: int = 1, dask: str | bool | None = None,
               resume: bool = False, force: bool = False, progress: Callable[[int], None] | None = None,
               on_failure: Callable[[dict], None] | None = None, command: str | None = None,
-              window: int | None = None) -> SweepResult:
+              window: int | None = None, allow_code_change: bool = False,
+              dask_timeout: float | None = None) -> SweepResult:
     """Run (or resume) a sweep into the store at ``out``; return the merged per-point results.
 
     ``dask``: None/False for local execution (in-process if ``workers`` is 1, else a
@@ -332,18 +359,22 @@ def run_sweep(plan: SweepPlan, out: str | Path, *, workers: int = 1, dask: str |
     from .sweep_store import SweepStore
 
     t0 = time.perf_counter()
-    executor = make_executor(workers=workers, dask=dask)
-    store = (SweepStore.reopen(out, plan, command=command, executor=executor.describe()) if resume
-             else SweepStore.create(out, plan, force=force, command=command, executor=executor.describe()))
-    done = store.finished()
-    todo = [t for t in plan.tasks if (t.point, t.block) not in done]
-    skipped = len(plan.tasks) - len(todo)
-    if progress is not None and skipped:
-        progress(sum(t.replicates for t in plan.tasks if (t.point, t.block) in done))
+    SweepStore.precheck(out, plan, resume=resume, force=force, allow_code_change=allow_code_change)
+    executor = (make_executor(workers=workers, dask=dask) if dask_timeout is None
+                else make_executor(workers=workers, dask=dask, timeout=dask_timeout))
     failures: list[dict] = []
-    try:
-        if todo:
-            with executor:
+    with executor:                         # the executor is up before the store is touched
+        store = (SweepStore.reopen(out, plan, command=command, executor=executor.describe(),
+                                   allow_code_change=allow_code_change) if resume
+                 else SweepStore.create(out, plan, force=force, command=command,
+                                        executor=executor.describe()))
+        done = store.finished()
+        todo = [t for t in plan.tasks if (t.point, t.block) not in done]
+        skipped = len(plan.tasks) - len(todo)
+        if progress is not None and skipped:
+            progress(sum(t.replicates for t in plan.tasks if (t.point, t.block) in done))
+        try:
+            if todo:
                 for outcome in executor.map(plan.context(), todo, window=window):
                     if outcome.frame is not None:
                         store.write_task(outcome.task, outcome.frame)
@@ -354,8 +385,12 @@ def run_sweep(plan: SweepPlan, out: str | Path, *, workers: int = 1, dask: str |
                             on_failure(record)
                     if progress is not None:
                         progress(outcome.task.replicates)
-    finally:
-        store.write_failures_file()
+        finally:
+            store.write_failures_file()
+    restarts = getattr(executor, "restarts", 0)
+    if restarts:
+        store.notes.append(f"a worker process died {restarts} time(s); the pool was restarted and the tasks "
+                           f"in flight ran again")
     combined = combine_tasks(store.read_tasks(), plan.points)
     failures = store.failures()
     return SweepResult(plan=plan, out=Path(out), combined=combined, failures=failures,

@@ -17,23 +17,22 @@ temporary name and renamed, so a killed sweep leaves whole files or none.
 
 from __future__ import annotations
 
+import hashlib
 import json
+import os
 import re
-import shutil
 from pathlib import Path
 
 import pandas as pd
 
 from . import provenance
-from .store import OutputExists, make_dir, read_json, write_json, write_parquet, write_text, write_yaml
+from .store import (OutputExists, check_reusable, claim, lock_folder, mark_complete, prepare_dir, read_json, read_marker, track,
+                    write_json, write_parquet, write_text, write_yaml)
 from .sweep import TASK_COLUMNS, SweepPlan, Task, TaskOutcome, task_name
 
 _TASK_FILE = re.compile(r"^p(\d+)-b(\d+)\.parquet$")
+CHECKSUMS = "checksums.sha256"          # in tasks/: "sha256  file name", one line per task written
 _FAILED_FILE = re.compile(r"^p(\d+)-b(\d+)\.failed\.json$")
-#: Files and folders a sweep writes (``--force`` removes these and nothing else).
-SWEEP_FILES = ("manifest.json", "scenario.resolved.yaml", "design.parquet", "points.parquet",
-               "failures.jsonl")
-SWEEP_CHART_PREFIX = "sweep_"
 
 
 class SweepMismatch(Exception):
@@ -56,8 +55,8 @@ def manifest_for(plan: SweepPlan, command: str | None, executor: str) -> dict:
         "resolved": r.data,
         "command": command or provenance.command_line(), "reproduce": plan.command(),
         "time": provenance.now(),
-        "git": provenance.git_hash(), "versions": provenance.versions(), "executor": executor,
-        "history": [],
+        "git": provenance.git_hash(), "code": provenance.code_digest(), "versions": provenance.versions(),
+        "executor": executor, "history": [],
     }
 
 
@@ -79,16 +78,11 @@ class SweepStore:
     def create(cls, out, plan: SweepPlan, *, force: bool = False, command: str | None = None,
                executor: str = "") -> "SweepStore":
         out = Path(out)
-        if out.exists() and not out.is_dir():
-            raise OutputExists(f"{out} exists and is not a folder")
-        if out.exists() and any(out.iterdir()):
-            if not force:
-                if (out / "manifest.json").exists():
-                    raise OutputExists(f"{out} already holds a sweep; use --resume to continue it, "
-                                       f"--force to start it again, or choose another --out")
-                raise OutputExists(f"{out} is not empty; use --force to overwrite or choose another --out")
-            cls.clear(out)
-        make_dir(out)
+        hint = None
+        if (out / "manifest.json").is_file():
+            hint = (f"{out} already holds a sweep; use --resume to continue it, --force to start it again, "
+                    f"or choose another --out")
+        prepare_dir(out, force, kind="sweep", dirs=("tasks",), exists_hint=hint)
         store = cls(out, plan)
         store.tasks_dir.mkdir(exist_ok=True)
         manifest = manifest_for(plan, command, executor)
@@ -102,18 +96,23 @@ class SweepStore:
         return store
 
     @staticmethod
-    def clear(out: Path) -> None:
-        """Remove the files of a previous sweep (only those; other files are left alone)."""
-        for name in SWEEP_FILES:
-            (out / name).unlink(missing_ok=True)
-        for chart in out.glob(f"{SWEEP_CHART_PREFIX}*"):
-            if chart.suffix in (".png", ".svg"):
-                chart.unlink()
-        if (out / "tasks").is_dir():
-            shutil.rmtree(out / "tasks")
+    def precheck(out, plan: SweepPlan, *, resume: bool, force: bool, allow_code_change: bool = False) -> None:
+        """The checks that need no lock, before an executor is started (bad input fails fast)."""
+        out = Path(out)
+        if resume:
+            SweepStore.check_resumable(out, plan, allow_code_change)
+        elif out.is_dir():
+            hint = None
+            if (out / "manifest.json").is_file():
+                hint = (f"{out} already holds a sweep; use --resume to continue it, --force to start it "
+                        f"again, or choose another --out")
+            check_reusable(out, force, "sweep", hint)
+        elif out.exists():
+            raise OutputExists(f"{out} exists and is not a folder")
 
-    @classmethod
-    def reopen(cls, out, plan: SweepPlan, *, command: str | None = None, executor: str = "") -> "SweepStore":
+    @staticmethod
+    def check_resumable(out: Path, plan: SweepPlan, allow_code_change: bool = False) -> dict:
+        """The stored manifest, if ``plan`` is the sweep stored in ``out`` (else SweepMismatch)."""
         out = Path(out)
         path = out / "manifest.json"
         if not path.exists():
@@ -124,16 +123,48 @@ class SweepStore:
             raise SweepMismatch(f"{path}: cannot read: {exc}") from None
         if manifest.get("kind") != "sweep":
             raise SweepMismatch(f"{out} is not a sweep folder (manifest kind {manifest.get('kind')!r})")
+        marker = read_marker(out)
+        if marker is not None and marker.get("kind") != "sweep":
+            raise SweepMismatch(f"{out} is not a sweep folder (it holds a {marker.get('kind')})")
         stored, now = _normal(manifest.get("sweep", {})), _normal(plan.fingerprint())
+        stored.setdefault("streams", "independent")     # stores from before common random numbers
         diffs = [key for key in now if stored.get(key) != now[key]]
         if diffs:
             parts = [f"{key}: stored {_short(stored.get(key))}, now {_short(now[key])}" for key in diffs]
             raise SweepMismatch(f"refusing to resume {out}: this command describes a different sweep ("
                                 + "; ".join(parts) + "); use the original command, or --force to start again")
+        code = provenance.code_digest()
+        if manifest.get("code") != code and not allow_code_change:
+            raise SweepMismatch(f"refusing to resume {out}: the code changed since the sweep began (source "
+                                f"digest {manifest.get('code') or 'not recorded'} at git "
+                                f"{manifest.get('git', 'unknown')}; now {code} at git {provenance.git_hash()}), "
+                                f"so results of two code versions would mix; --force starts again, "
+                                f"--allow-code-change resumes anyway")
+        return manifest
+
+    @classmethod
+    def reopen(cls, out, plan: SweepPlan, *, command: str | None = None, executor: str = "",
+               allow_code_change: bool = False) -> "SweepStore":
+        out = Path(out)
+        path = out / "manifest.json"
+        cls.check_resumable(out, plan, allow_code_change)
+        lock_folder(out)
+        manifest = cls.check_resumable(out, plan, allow_code_change)     # again, now that we hold the lock
+        if read_marker(out) is None:                   # a store from before markers existed
+            claim(out, "sweep", dirs=("tasks",))
+            for name in ("manifest.json", "scenario.resolved.yaml", "design.parquet", "failures.jsonl"):
+                if (out / name).is_file():
+                    track(out / name)
+        mark_complete(out, False)
         store = cls(out, plan)
         git = provenance.git_hash()
-        if manifest.get("git") not in (None, git):
-            store.notes.append(f"the stored tasks were computed at git {manifest.get('git')}, now {git}")
+        if manifest.get("code") != provenance.code_digest():
+            store.notes.append(f"the code changed since the sweep began (git {manifest.get('git')}, now {git}); "
+                               f"resumed with --allow-code-change")
+            manifest["code_changed"] = True
+        elif manifest.get("git") not in (None, git):
+            store.notes.append(f"the stored tasks were computed at git {manifest.get('git')}, now {git} "
+                               f"(the simulator's source is unchanged)")
         versions = provenance.versions()
         changed = [k for k, v in versions.items() if manifest.get("versions", {}).get(k) != v]
         if changed:
@@ -141,7 +172,12 @@ class SweepStore:
         store.tasks_dir.mkdir(exist_ok=True)
         for tmp in list(store.tasks_dir.glob(".*.tmp")) + list(out.glob(".*.tmp")):
             tmp.unlink(missing_ok=True)       # half-written files of a killed run
-        (out / "points.parquet").unlink(missing_ok=True)
+        bad = store.quarantine_corrupt()
+        if bad:
+            shown = ", ".join(bad[:5]) + (" ..." if len(bad) > 5 else "")
+            store.notes.append(f"{len(bad)} task file(s) failed their checksum and were set aside as "
+                               f"*.bad-N (they run again): {shown}")
+        # points.parquet stays until the new one replaces it (written atomically at the end)
         manifest.setdefault("history", []).append({"command": command or provenance.command_line(),
                                                    "time": provenance.now(), "git": git,
                                                    "executor": executor, "resume": True})
@@ -159,8 +195,51 @@ class SweepStore:
         return done
 
     def write_task(self, task: Task, frame: pd.DataFrame) -> None:
-        write_parquet(self.tasks_dir / f"{task.name}.parquet", frame)
+        path = self.tasks_dir / f"{task.name}.parquet"
+        write_parquet(path, frame)
+        line = f"{_sha256(path)}  {path.name}\n".encode()
+        fd = os.open(self.tasks_dir / CHECKSUMS, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o666)
+        try:
+            os.write(fd, line)               # one short append: whole or absent
+        finally:
+            os.close(fd)
         (self.tasks_dir / f"{task.name}.failed.json").unlink(missing_ok=True)
+
+    def checksums(self) -> dict[str, str] | None:
+        """name -> sha256 of every task file written (None for a store from before checksums)."""
+        path = self.tasks_dir / CHECKSUMS
+        if not path.exists():
+            return None
+        out = {}
+        for line in path.read_text(encoding="utf-8", errors="replace").splitlines():
+            parts = line.split("  ", 1)
+            if len(parts) == 2 and len(parts[0]) == 64:
+                out[parts[1]] = parts[0]
+        return out
+
+    def _valid(self, path: Path, sums: dict[str, str] | None) -> bool:
+        if sums is not None:
+            return sums.get(path.name) == _sha256(path)
+        try:                                   # an older store: at least a readable, well-formed row
+            frame = pd.read_parquet(path)
+        except Exception:  # noqa: BLE001 - any reader error means a damaged file
+            return False
+        return len(frame) == 1 and list(frame.columns) == list(TASK_COLUMNS)
+
+    def quarantine_corrupt(self) -> list[str]:
+        """Set aside every task file whose checksum does not match (truncated, emptied, flipped
+        bits, or written without its checksum line by a killed process), so it runs again."""
+        sums = self.checksums()
+        bad = []
+        for point, block in sorted(self.finished()):
+            path = self.tasks_dir / f"{task_name(point, block)}.parquet"
+            if not self._valid(path, sums):
+                n = 1
+                while (self.tasks_dir / f"{path.name}.bad-{n}").exists():
+                    n += 1
+                os.replace(path, self.tasks_dir / f"{path.name}.bad-{n}")
+                bad.append(path.name)
+        return bad
 
     def write_failure(self, outcome: TaskOutcome) -> dict:
         t = outcome.task
@@ -190,13 +269,21 @@ class SweepStore:
     def read_tasks(self) -> pd.DataFrame:
         """All finished task rows, in (point, block) order, checked against the plan."""
         planned = {(t.point, t.block): t for t in self.plan.tasks}
+        sums = self.checksums()
         frames = []
         for point, block in sorted(self.finished()):
             task = planned.get((point, block))
             path = self.tasks_dir / f"{task_name(point, block)}.parquet"
             if task is None:
                 raise StoreCorrupt(f"{path}: not a task of this sweep")
-            frame = pd.read_parquet(path)
+            if sums is not None and sums.get(path.name) != _sha256(path):
+                raise StoreCorrupt(f"{path}: does not match its checksum (damaged since it was written); "
+                                   f"--resume sets it aside and runs it again")
+            try:
+                frame = pd.read_parquet(path)
+            except Exception as exc:  # noqa: BLE001
+                raise StoreCorrupt(f"{path}: cannot be read ({type(exc).__name__}); --resume sets it aside "
+                                   f"and runs it again") from None
             if (len(frame) != 1 or list(frame.columns) != list(TASK_COLUMNS)
                     or int(frame["seed"].iloc[0]) != task.seed
                     or int(frame["replicates"].iloc[0]) != task.replicates):
@@ -205,6 +292,10 @@ class SweepStore:
         if not frames:
             return pd.DataFrame({c: pd.Series(dtype="float64") for c in TASK_COLUMNS})
         return pd.concat(frames, ignore_index=True)
+
+
+def _sha256(path: Path) -> str:
+    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
 
 
 def _short(value, limit: int = 80) -> str:

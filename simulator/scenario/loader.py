@@ -20,7 +20,7 @@ from pydantic import BaseModel
 
 from .errors import ScenarioError
 from .schema import STATE_IDS, ParamSpec, Scenario
-from .yamlio import Origins, load_yaml, path_str
+from .yamlio import Origins, is_pseudo_file, load_yaml, path_str
 
 SET_SOURCE = "override (--set)"
 
@@ -209,6 +209,10 @@ def _load_chain(file: Path, chain: list[Path]) -> tuple[dict, Origins]:
     if not parent_path.exists():
         line = origins.get(("extends",), (str(file), 1))[1]
         raise ScenarioError(str(file), line, "extends", f"file not found: {parent_ref}")
+    if not parent_path.is_file() or is_pseudo_file(parent_path):
+        line = origins.get(("extends",), (str(file), 1))[1]
+        raise ScenarioError(str(file), line, "extends",
+                            f"{parent_ref} is not a regular file (only scenario files can be extended)")
     _refuse_structural(data, origins, file)
     base, base_origins = _load_chain(parent_path, chain + [real])
     merged = _merge(base, data)
@@ -397,3 +401,38 @@ def _check_events(resolved: Resolved) -> None:
             raise ScenarioError(where[0], where[1], f"events[{i}].month",
                                 f"month {ev.month} is at or past the horizon ({sc.horizon_months})")
         ev.path = path
+    _check_event_bounds(resolved)
+
+
+def _check_event_bounds(resolved: Resolved) -> None:
+    """Refuse an event that would take a parameter outside its allowed bounds.
+
+    Each parameter's possible values start as its range (or its value) and go through its
+    events in the order the model applies them (by month, then file order); any value an
+    event can produce must lie within the schema's bounds of the parameter.
+    """
+    sc = resolved.scenario
+    spans: dict[str, tuple[float, float]] = {}
+    order = sorted(range(len(sc.events)), key=lambda i: (sc.events[i].month, i))
+    for i in order:
+        ev = sc.events[i]
+        spec = resolved.params[ev.path]
+        lo, hi, integer = resolved.bounds.get(ev.path, (float("-inf"), float("inf"), False))
+        low, high = spans.get(ev.path, tuple(spec.range) if spec.range is not None else (spec.value, spec.value))
+        if ev.set is not None:
+            op, new = f"set {ev.set:g}", (ev.set, ev.set)
+        elif ev.add is not None:
+            op, new = f"add {ev.add:g}", (low + ev.add, high + ev.add)
+        else:
+            a, b = low * ev.multiply, high * ev.multiply
+            op, new = f"multiply {ev.multiply:g}", (min(a, b), max(a, b))
+        if new[0] < lo - 1e-12 or new[1] > hi + 1e-12:
+            where = _origin_for(resolved.origins, ("events", i), resolved.file)
+            got = f"{new[0]:g}" if new[0] == new[1] else f"{new[0]:g} to {new[1]:g}"
+            raise ScenarioError(where[0], where[1], f"events[{i}]",
+                                f"{op} on {ev.path} gives {got}, outside the allowed [{lo:g}, {hi:g}]")
+        if integer and ev.set is not None and ev.set != int(ev.set):
+            where = _origin_for(resolved.origins, ("events", i), resolved.file)
+            raise ScenarioError(where[0], where[1], f"events[{i}].set",
+                                f"{ev.path} is a whole-number parameter; set {ev.set:g} is not whole")
+        spans[ev.path] = new

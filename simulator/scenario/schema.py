@@ -280,20 +280,35 @@ class Outcome(Strict):
     weapons_rung: Rung = 4
 
 
+#: Upper limits shared by scenario files and the command line (a value above one is bad input).
+MAX_RUNS = 10_000_000          # replicates of a run, or per sweep point
+MAX_SAMPLES = 100_000          # --samples of a sampled design
+MAX_LEVELS = 10_000            # grid levels of one parameter
+MAX_POINTS = 1_000_000         # design points of a sweep
+MAX_WORKERS = 1024             # local processes / LocalCluster size
+MAX_BLOCK = 1_000_000          # replicates per sweep task (memory grows with it: ~4 MB per 1,000)
+
+
 class Sweep(Strict):
     """A sweep declared next to the scenario (``python run.py sweep``); the command line overrides it."""
 
     param: list[str] = Field(default_factory=list, description="PATH=LOW:HIGH[:N] entries")
     design: Literal["grid", "lhs", "sobol", "morris"] = "grid"
-    samples: Optional[int] = Field(None, ge=1, description="lhs: points; sobol: N (N*(2D+2) points); "
+    samples: Optional[int] = Field(None, ge=1, le=MAX_SAMPLES, description="lhs: points; sobol: N (N*(2D+2) points); "
                                                             "morris: trajectories (N*(D+1) points)")
-    runs: Optional[int] = Field(None, ge=1, description="replicates per design point")
+    runs: Optional[int] = Field(None, ge=1, le=MAX_RUNS, description="replicates per design point")
     seed: Optional[int] = Field(None, ge=0, le=2**63 - 1)
-    workers: Optional[int] = Field(None, ge=1, description="local worker processes (or Dask LocalCluster size)")
+    workers: Optional[int] = Field(None, ge=1, le=MAX_WORKERS, description="local worker processes (or Dask LocalCluster size)")
     dask: Optional[bool | str] = Field(
         None, description="true: a Dask LocalCluster on 127.0.0.1; or a scheduler address (tcp://host:8786)")
-    block: Optional[int] = Field(None, ge=1, description="replicates per task (results depend on it)")
+    block: Optional[int] = Field(None, ge=1, le=MAX_BLOCK, description="replicates per task (results depend on it)")
     fixed: bool = Field(False, description="use point values for the parameters that are not swept")
+    independent_streams: bool = Field(False, description="each design point draws its own random numbers "
+                                                         "(default: common random numbers across points)")
+
+
+#: What a scenario ``name`` may be: it names the output folder, so it is a slug.
+NAME_PATTERN = r"^(?!\.{1,2}$)[A-Za-z0-9_.-]{1,100}$"
 
 
 class WorldState(Strict):
@@ -316,12 +331,13 @@ class WorldSpec(Strict):
 
 
 class Scenario(Strict):
-    name: str
+    name: str = Field(description="the scenario's name; also its output folder: letters, digits, "
+                                  "'_', '-', '.' (not '.' or '..'), at most 100 characters")
     description: str = ""
     extends: Optional[str] = None
     start: str = Field("2024-11", pattern=r"^\d{4}-(0[1-9]|1[0-2])$", description="calendar month of month 0 (YYYY-MM)")
     horizon_months: int = Field(36, ge=1, le=600)
-    runs: int = Field(2000, ge=1, le=10_000_000)
+    runs: int = Field(2000, ge=1, le=MAX_RUNS)
     seed: int = Field(20241105, ge=0, le=2**63 - 1)
     world: WorldSpec = Field(default_factory=WorldSpec)
     states: dict[StateId, StateSpec]
@@ -347,6 +363,16 @@ class Scenario(Strict):
                     hint = f" (did you mean '{close[0]}'?)" if close else " (declare it under world.states)"
                     raise ValueError(f"states.{sid}: unknown state '{sid}'{hint}")
         return data
+
+    @field_validator("name")
+    @classmethod
+    def _slug(cls, name):
+        import re
+        if not re.match(NAME_PATTERN, name):
+            raise ValueError(f"{name!r} is not a valid name: use letters, digits, '_', '-' and '.' "
+                             f"(not '.' or '..'; no '/' or spaces), at most 100 characters; the name "
+                             f"becomes the output folder")
+        return name
 
     @model_validator(mode="after")
     def _all_states(self):

@@ -8,7 +8,9 @@ gets an origin ``(file, line)`` so later validation errors can point at it.
 from __future__ import annotations
 
 import math
+import os
 import re
+import stat
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +19,16 @@ import yaml
 from .errors import ScenarioError
 
 Origins = dict[tuple, tuple[str, int]]
+
+#: Largest scenario file read (bytes); the bundled baseline is about 17 kB.
+MAX_FILE_BYTES = 1_000_000
+#: Most YAML nodes a file may expand to, counting every use of an alias (a "billion laughs"
+#: file of a few hundred bytes would otherwise expand to billions of nodes).
+MAX_NODES = 200_000
+#: Deepest nesting of mappings and lists.
+MAX_DEPTH = 64
+#: Pseudo-file systems whose "files" are not scenario files.
+_PSEUDO = ("/proc", "/sys", "/dev")
 _NUMBER = re.compile(r"^[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$")
 
 _PLAIN_TAGS = {
@@ -43,19 +55,59 @@ def path_str(path: tuple) -> str:
 def load_yaml(file: str | Path) -> tuple[Any, Origins]:
     """Return (data, origins) for one YAML file."""
     name = str(file)
+    return loads_yaml(read_scenario_text(file), name)
+
+
+def is_pseudo_file(file: str | Path) -> bool:
+    """Whether ``file`` lives in /proc, /sys or /dev (not a scenario file, whatever it says)."""
+    real = os.path.realpath(file)
+    return any(real == p or real.startswith(p + "/") for p in _PSEUDO)
+
+
+def read_scenario_text(file: str | Path) -> str:
+    """The text of a scenario file: a regular file of at most MAX_FILE_BYTES, UTF-8."""
+    name = str(file)
     try:
-        text = Path(file).read_text(encoding="utf-8")
+        if is_pseudo_file(file):
+            raise ScenarioError(name, None, "", f"not a regular file ({os.path.realpath(file)} "
+                                                f"is a system file)")
+        with open(file, "rb") as fh:
+            info = os.fstat(fh.fileno())
+            if not stat.S_ISREG(info.st_mode):
+                raise ScenarioError(name, None, "", "not a regular file")
+            if info.st_size > MAX_FILE_BYTES:
+                raise ScenarioError(name, None, "", f"file is {info.st_size} bytes, above the limit of "
+                                                    f"{MAX_FILE_BYTES} for a scenario file")
+            raw = fh.read(MAX_FILE_BYTES + 1)
     except FileNotFoundError:
         raise ScenarioError(name, None, "", "file not found") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ScenarioError(name, None, "", f"cannot read file: {exc}") from None
-    return loads_yaml(text, name)
+    except IsADirectoryError:
+        raise ScenarioError(name, None, "", "not a regular file (a folder)") from None
+    except OSError as exc:
+        raise ScenarioError(name, None, "", f"cannot read file: {exc.strerror or exc}") from None
+    if len(raw) > MAX_FILE_BYTES:
+        raise ScenarioError(name, None, "", f"file is above the limit of {MAX_FILE_BYTES} bytes "
+                                            f"for a scenario file")
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise ScenarioError(name, None, "", f"not UTF-8 text (byte {exc.start})") from None
 
 
 def loads_yaml(text: str, name: str = "<string>") -> tuple[Any, Origins]:
-    loader = yaml.SafeLoader(text)
+    if "\x00" in text:
+        line = text.count("\n", 0, text.index("\x00")) + 1
+        raise ScenarioError(name, line, "", "NUL byte in the file (not a text file)")
+    if len(text) > MAX_FILE_BYTES:
+        raise ScenarioError(name, None, "", f"text is above the limit of {MAX_FILE_BYTES} characters")
+    try:
+        loader = yaml.SafeLoader(text)
+    except yaml.YAMLError as exc:
+        raise ScenarioError(name, None, "", f"YAML error: {exc}") from None
     try:
         node = loader.get_single_node()
+    except RecursionError:
+        raise ScenarioError(name, None, "", f"nesting too deep (at most {MAX_DEPTH} levels)") from None
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark else None
@@ -68,12 +120,24 @@ def loads_yaml(text: str, name: str = "<string>") -> tuple[Any, Origins]:
     origins: Origins = {}
     if node is None:
         return {}, origins
-    data = _convert(node, (), name, origins, loader, set())
+    budget = [MAX_NODES]
+    try:
+        data = _convert(node, (), name, origins, loader, set(), budget)
+    except RecursionError:
+        raise ScenarioError(name, None, "", f"nesting too deep (at most {MAX_DEPTH} levels)") from None
     return data, origins
 
 
-def _convert(node, path, name, origins, loader, active):
+def _convert(node, path, name, origins, loader, active, budget):
     line = node.start_mark.line + 1
+    budget[0] -= 1
+    if budget[0] < 0:
+        raise ScenarioError(name, line, path_str(path),
+                            f"the file expands to more than {MAX_NODES} values (aliases included); "
+                            f"a scenario needs far fewer")
+    if len(path) > MAX_DEPTH:
+        raise ScenarioError(name, line, path_str(path[:3]) + "...",
+                            f"nesting too deep (at most {MAX_DEPTH} levels)")
     if node.tag not in _PLAIN_TAGS:
         raise ScenarioError(name, line, path_str(path),
                             f"YAML tag {node.tag!r} is not allowed (plain data only)")
@@ -94,14 +158,14 @@ def _convert(node, path, name, origins, loader, active):
                 raise ScenarioError(name, kline, path_str(path + (key,)),
                                     f"duplicate key (first given on line {first})")
             origins[path + (key,)] = (name, kline)
-            out[key] = _convert(value_node, path + (key,), name, origins, loader, active)
+            out[key] = _convert(value_node, path + (key,), name, origins, loader, active, budget)
         return out
     if isinstance(node, yaml.SequenceNode):
         active = active | {id(node)}
         items = []
         for i, item in enumerate(node.value):
             origins[path + (i,)] = (name, item.start_mark.line + 1)
-            items.append(_convert(item, path + (i,), name, origins, loader, active))
+            items.append(_convert(item, path + (i,), name, origins, loader, active, budget))
         return items
     value = loader.construct_object(node, deep=True)
     if isinstance(value, str) and node.style is None and _NUMBER.match(value):

@@ -1,0 +1,109 @@
+#!/usr/bin/env python3
+"""Parallel scaling: wall time and speed-up for 1, 2, 4, 8 and 16 workers (capped at this
+machine's cores), for the three ways work runs in parallel:
+
+* ensemble -- ``run_ensemble(workers=K)`` (what ``run --workers K`` does);
+* sweep, local processes -- ``run_sweep(workers=K)``;
+* sweep, Dask LocalCluster -- ``run_sweep(workers=K, dask="local")``.
+
+    python benchmarks/scaling.py                          # default sizes
+    python benchmarks/scaling.py --ensemble-runs 320000 --points 64 --runs 20000
+    python benchmarks/scaling.py --max-workers 2 --skip dask
+
+Wall times include starting the workers (and the cluster).  Every configuration must give
+the same results as one worker (the script checks it), so a speed-up is never bought with a
+different answer.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from simulator.experiment.designs import ParamRange  # noqa: E402
+from simulator.experiment.ensemble import run_ensemble  # noqa: E402
+from simulator.experiment.sweep import SweepSpec, plan_sweep, run_sweep  # noqa: E402
+from simulator.scenario import load_scenario  # noqa: E402
+
+PARAM = "policies.secondary_sanctions.intensity"
+SCENARIO = ROOT / "scenarios" / "baseline.yaml"
+
+
+def cores() -> int:
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:
+        return os.cpu_count() or 1
+
+
+def time_ensemble(resolved, runs: int, workers: int):
+    t0 = time.perf_counter()
+    ens = run_ensemble(resolved, runs=runs, seed=1, workers=workers, series_limit=0)
+    seconds = time.perf_counter() - t0
+    return seconds, (ens.outcomes["china_stays"].sum(), float(ens.term_means.sum()))
+
+
+def time_sweep(plan, workers: int, dask):
+    with tempfile.TemporaryDirectory() as tmp:
+        t0 = time.perf_counter()
+        result = run_sweep(plan, Path(tmp) / "s", workers=workers, dask=dask)
+        seconds = time.perf_counter() - t0
+    assert not result.failures, result.failures[:1]
+    return seconds, result.combined.to_csv(index=False)
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--ensemble-runs", type=int, default=80_000)
+    ap.add_argument("--points", type=int, default=16)
+    ap.add_argument("--runs", type=int, default=5_000, help="runs per sweep point")
+    ap.add_argument("--block", type=int, default=4096)
+    ap.add_argument("--max-workers", type=int, default=None, help="default: this machine's cores")
+    ap.add_argument("--skip", action="append", default=[], choices=["ensemble", "processes", "dask"])
+    args = ap.parse_args()
+
+    n_cores = cores()
+    top = min(args.max_workers or n_cores, n_cores)
+    counts = [k for k in (1, 2, 4, 8, 16) if k <= top]
+    resolved = load_scenario(SCENARIO)
+    spec = SweepSpec(params=[ParamRange(PARAM, 0.0, 1.0, args.points)], runs=args.runs, seed=1, block=args.block)
+    plan = plan_sweep(resolved, spec)
+    print(f"{n_cores} cores; workers {counts}; ensemble {args.ensemble_runs:,} runs; sweep {args.points} points x "
+          f"{args.runs:,} runs = {plan.total_runs:,} runs in {len(plan.tasks)} tasks (block {args.block})",
+          flush=True)
+
+    rows = []
+    benches = [("ensemble (run_ensemble)", "ensemble", args.ensemble_runs,
+                lambda k: time_ensemble(resolved, args.ensemble_runs, k)),
+               ("sweep, local processes", "processes", plan.total_runs, lambda k: time_sweep(plan, k, None)),
+               ("sweep, Dask LocalCluster", "dask", plan.total_runs, lambda k: time_sweep(plan, k, "local"))]
+    for label, key, total, bench in benches:
+        if key in args.skip:
+            continue
+        base_time, base_result = None, None
+        for k in counts:
+            seconds, result = bench(k)
+            if base_result is None:
+                base_time, base_result = seconds, result
+            same = "yes" if result == base_result else "NO"
+            rows.append((label, k, seconds, total / seconds, base_time / seconds, same))
+            print(f"  {label:<26} {k:>2} workers  {seconds:8.2f} s  {total / seconds:9.0f} runs/s  "
+                  f"x{base_time / seconds:5.2f}  same results: {same}", flush=True)
+
+    print()
+    print("| work | workers | wall time | runs/s | speed-up vs 1 | same results as 1 worker |")
+    print("|---|---|---|---|---|---|")
+    for label, k, seconds, rate, speedup, same in rows:
+        print(f"| {label} | {k} | {seconds:.2f} s | {rate:,.0f} | {speedup:.2f}x | {same} |")
+    return 0 if all(r[5] == "yes" for r in rows) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,39 @@
+"""The faster variants of the decision rule in benchmarks/kernels.py agree with the reference
+(simulator.model.decisions.fast_decide) -- a speed figure for a different answer means nothing."""
+
+import importlib.util
+
+import numpy as np
+import pytest
+
+from simulator.model.decisions import fast_decide
+
+from .conftest import ROOT
+
+
+def _kernels():
+    spec = importlib.util.spec_from_file_location("kernels_bench", ROOT / "benchmarks" / "kernels.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.mark.parametrize("seed, top", [(0, 4), (1, 4), (2, 2)])
+def test_fewer_temporaries_is_identical_to_the_reference(seed, top):
+    k = _kernels()
+    x, w, a = k.make_inputs(3000, seed=seed)
+    ref = fast_decide(x, w, **a, top=top)
+    lean = k.LeanDecide(3000)(x, w, **a, top=top)
+    for r, v in zip(ref, lean):
+        assert np.array_equal(r, v)
+    assert len(np.unique(ref[0])) == top + 1          # every available rung is chosen somewhere
+
+
+def test_numba_kernel_matches_the_reference():
+    pytest.importorskip("numba")
+    k = _kernels()
+    x, w, a = k.make_inputs(3000, seed=5)
+    choice, stock, redecide = k.numba_decide()(x, w, **a)
+    ref_choice, ref_stock, ref_redecide = fast_decide(x, w, **a)
+    assert np.array_equal(choice, ref_choice) and np.array_equal(redecide, ref_redecide)
+    np.testing.assert_allclose(stock, ref_stock, rtol=1e-12, atol=1e-12)
