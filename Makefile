@@ -7,7 +7,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: run test install bench baseline clean explore
+.PHONY: run test install bench baseline clean mutation explore
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -28,6 +28,13 @@ test: $(STAMP)
 
 bench: $(STAMP)
 	$(PY) benchmarks/ensemble.py
+
+# Mutation testing of simulator/model and simulator/scenario against their fast tests (without the
+# regression snapshot): prints the score per package and every mutant still alive.
+mutation: $(STAMP)
+	rm -rf mutants
+	AXIS_SIM_SHARED=$(abspath ..)/shared $(PY) -m mutmut run --max-children 2
+	$(PY) scripts/mutation_report.py
 
 baseline: $(STAMP)
 	$(PY) scripts/update_baseline.py

@@ -114,3 +114,26 @@ def test_each_november_2024_policy_is_its_states_best_reply():
         assert held, f"{policy} would move from rung {start} (best {best}): {utility}"
         if policy != "south_korea.arms":         # held by inertia only, as in the base model
             assert best == start, policy
+
+
+def test_explain_agent_names_each_decision_its_level_and_its_terms(tmp_path, capsys):
+    from simulator.cli.main import main
+    out = tmp_path / "us_led"
+    assert main(["run", str(SCENARIOS / "secondary_sanctions_us_led.yaml"), "--runs", "300", "--seed", "4",
+                 "--out", str(out), "--quiet", "--no-charts"]) == 0
+    capsys.readouterr()
+    assert main(["explain", str(out), "--agent", "europe"]) == 0
+    text = capsys.readouterr().out
+    import json
+    data = json.loads((out / "explain_europe.json").read_text())
+    sanctions = next(p for p in data["policies"] if p["policy"] == "europe.sanctions")
+    runs = __import__("pandas").read_parquet(out / "runs.parquet")
+    assert sanctions["mode"] == "decided"
+    assert sanctions["level_horizon"] == pytest.approx(runs["europe_sanctions_level"].mean())
+    assert sanctions["level_start"] == 1.0 and sanctions["level_horizon"] < 1.0    # it followed only partly
+    assert sum(sanctions["rung_shares"].values()) == pytest.approx(1.0)
+    assert sanctions["terms_horizon"]["strategic_gain"] > 0 > sanctions["terms_horizon"]["instability_cost"]
+    assert "Europe's sanctions (decided): mean level 1.00 at month 0" in text
+    assert "Europe's aid (fixed)" in text and "fixed by the scenario" in text
+    assert main(["explain", str(out), "--agent", "russia"]) == 2
+    assert "takes no Western or regional decision" in capsys.readouterr().err

@@ -238,3 +238,57 @@ def explain_tables(terms: pd.DataFrame, bands: pd.DataFrame, by_outcome: pd.Data
     if by_outcome is not None:
         ex.text += outcome_contrast(by_outcome, max(1, int(summary.get("stay_threshold", 2))))
     return ex
+
+
+# ----------------------------------------------------------------------------- other agents
+
+def explain_agent(folder: str | Path, agent: str) -> dict:
+    """What each Western or regional decision of ``agent`` did and why: its level over time, the
+    share of runs at each rung at the horizon, and its named terms at the rung chosen (from the
+    run folder's policies.parquet and policy_terms.parquet)."""
+    from ..model.world import STATES, TERMS as DECLARED
+    folder = Path(folder)
+    require(folder, "policies.parquet")
+    pol = read_parquet(folder / "policies.parquet")
+    terms = read_parquet(folder / "policy_terms.parquet") if (folder / "policy_terms.parquet").exists() \
+        else pd.DataFrame(columns=["month", "policy", "state", "term", "mean"])
+    summary = read_json(folder / "summary.json") if (folder / "summary.json").exists() else {}
+    known = sorted(set(pol["state"]))
+    if agent not in known:
+        raise AnalysisError(f"--agent {agent!r} takes no Western or regional decision in this run "
+                            f"(those that do: {', '.join(known)}; for China's choice, leave --agent out)")
+    names = {s.id: s.name for s in STATES}
+    labels = {t.id: t.label for t in DECLARED}
+    modes = summary.get("policies", {})
+    out = {"agent": agent, "policies": [], "text": []}
+    for policy in sorted(set(pol.loc[pol["state"] == agent, "policy"])):
+        p = pol[pol["policy"] == policy]
+        levels = p.groupby("month")["mean_level"].first()
+        horizon = int(levels.index.max())
+        shares = p[p["month"] == horizon].set_index("rung")["share"]
+        t = terms[(terms["policy"] == policy)]
+        at_end = t[t["month"] == horizon].set_index("term")["mean"] if not t.empty else pd.Series(dtype=float)
+        at_start = t[t["month"] == 1].set_index("term")["mean"] if not t.empty else pd.Series(dtype=float)
+        mode = modes.get(policy, {}).get("mode", "decided")
+        kind = policy.split(".", 1)[1]
+        entry = {"policy": policy, "mode": mode, "level_start": float(levels.iloc[0]),
+                 "level_horizon": float(levels.iloc[-1]), "rung_shares": {int(k): float(v) for k, v in shares.items()},
+                 "terms_horizon": {k: float(v) for k, v in at_end.items()},
+                 "terms_change": {k: float(at_end.get(k, 0.0) - at_start.get(k, 0.0)) for k in at_end.index}}
+        out["policies"].append(entry)
+        who = names.get(agent, agent)
+        line = (f"{who}{chr(39) if who.endswith('s') else chr(39) + 's'} {kind} ({mode}): mean level {entry['level_start']:.2f} at month 0, "
+                f"{entry['level_horizon']:.2f} at month {horizon}; runs by rung at the horizon: "
+                + ", ".join(f"{k}: {v:.0%}" for k, v in entry["rung_shares"].items() if v >= 0.005) + ".")
+        out["text"].append(line)
+        if any(abs(v) > 0 for v in entry["terms_horizon"].values()):
+            ranked = sorted(entry["terms_horizon"].items(), key=lambda kv: -abs(kv[1]))
+            out["text"].append("  its terms at the rung chosen (month %d): " % horizon
+                               + ", ".join(f"{labels.get(k, k)} {v:+.3f}" for k, v in ranked if abs(v) > 5e-4))
+            moved = sorted(entry["terms_change"].items(), key=lambda kv: -abs(kv[1]))
+            if moved and abs(moved[0][1]) > 5e-4:
+                k, v = moved[0]
+                out["text"].append(f"  what moved most since month 1: {labels.get(k, k)} ({v:+.3f})")
+        elif mode != "decided":
+            out["text"].append("  fixed by the scenario: no choice, so no terms")
+    return out

@@ -202,3 +202,35 @@ def terms_by_outcome_table(ens: Ensemble) -> pd.DataFrame:
                 rows.append({"month": month, "term": term, "group": group, "margin": float(means[month, i]),
                              "runs": int(ens.outcome_counts.get(group, 0))})
     return pd.DataFrame(rows, columns=columns)
+
+
+def policies_table(ens: Ensemble) -> pd.DataFrame:
+    """Every Western/regional decision per month: its mean level and the share of runs at each
+    rung (long table: month, policy, mean_level, rung, share) -- `explain --agent`."""
+    rows = []
+    for name, counts in ens.policy_rungs.items():
+        source, rest = name.split("->", 1)
+        policy = f"{source}.{rest.split(':', 1)[1]}"
+        levels = ens.policy_levels.get(name)
+        totals = counts.sum(axis=1).clip(min=1)
+        for month in range(counts.shape[0]):
+            for k in range(N_RUNGS):
+                rows.append({"month": month, "policy": policy, "state": source,
+                             "mean_level": float(levels[month]) if levels is not None else math.nan,
+                             "rung": k, "share": float(counts[month, k] / totals[month])})
+    return pd.DataFrame(rows, columns=["month", "policy", "state", "mean_level", "rung", "share"])
+
+
+def policy_terms_table(ens: Ensemble) -> pd.DataFrame:
+    """The mean of each named term at the rung each Western/regional decision chose, per month
+    (long table: month, policy, state, term, mean); inertia is left out."""
+    rows = []
+    for name, sums in ens.policy_terms.items():
+        source, rest = name.split("->", 1)
+        policy = f"{source}.{rest.split(':', 1)[1]}"
+        for month in range(1, sums.shape[0]):
+            for i, term in enumerate(TERMS):
+                if term != "inertia":
+                    rows.append({"month": month, "policy": policy, "state": source, "term": term,
+                                 "mean": float(sums[month, i])})
+    return pd.DataFrame(rows, columns=["month", "policy", "state", "term", "mean"])

@@ -48,7 +48,7 @@ def _months(text: str | None) -> list[int] | None:
 # ----------------------------------------------------------------------------- hooks
 
 #: Outputs of explain/discover that describe one particular run of a folder.
-STALE_ANALYSES = ("explain.json", "explain_terms.*", "explain_waterfall.*", "discovery.json",
+STALE_ANALYSES = ("explain.json", "explain_*.json", "explain_terms.*", "explain_waterfall.*", "discovery.json",
                   "discovery.parquet", "discovery.png", "discovery.svg")
 
 def finish_run_folder(out: Path, ens, charts: bool = True) -> None:
@@ -132,6 +132,9 @@ def add_parser(sub) -> None:
                                    "median rung changes; print the top drivers in plain words.")
     e.add_argument("folder", metavar="DIR", help="a run folder")
     e.add_argument("--month", type=int, help="explain this month instead of the first change")
+    e.add_argument("--agent", metavar="STATE", default="china",
+                   help="explain another state's decisions instead of China's (e.g. europe, united_states): "
+                        "its level over time and its named terms at the rung chosen")
     e.set_defaults(func=cmd_explain)
 
     d = sub.add_parser("discover", help="scenario discovery: the parameter ranges where a target happens",
@@ -374,6 +377,13 @@ def cmd_explain(args) -> int:
     from ..analysis.report import write_report
     from ..charts.explain_charts import draw_explain
     folder = Path(args.folder)
+    if args.agent != "china":
+        from ..analysis.explain import explain_agent
+        data = explain_agent(folder, args.agent)
+        write_json(folder / f"explain_{args.agent}.json", data)
+        print("\n".join(data["text"]))
+        info(f"wrote {folder / f'explain_{args.agent}.json'}")
+        return 0
     ex = explain_folder(folder, args.month)
     data = ex.to_dict()
     data["requested_month"] = args.month

@@ -65,7 +65,8 @@ def write_run_folder(out: Path, ens, args_line: str | None = None, charts: bool 
                      extra_manifest: dict | None = None, csv: bool = False) -> dict:
     """Write everything a run folder holds (the one code path of `run.py run`, `compare` and
     ``simulator.run(...).save``); return the summary."""
-    from ..analysis.summary import bands, summarize, terms_by_outcome_table, terms_table
+    from ..analysis.summary import (bands, policies_table, policy_terms_table, summarize, terms_by_outcome_table,
+                                    terms_table)
     resolved = ens.resolved
     if read_marker(out) is None:          # a folder this program owns (its marker lists what it wrote)
         make_dir(out)
@@ -79,6 +80,8 @@ def write_run_folder(out: Path, ens, args_line: str | None = None, charts: bool 
     write_parquet(out / "bands.parquet", bands(ens))
     write_parquet(out / "terms.parquet", terms_table(ens))
     write_parquet(out / "terms_by_outcome.parquet", terms_by_outcome_table(ens))
+    write_parquet(out / "policies.parquet", policies_table(ens))
+    write_parquet(out / "policy_terms.parquet", policy_terms_table(ens))
     write_json(out / "manifest.json", manifest)
     write_json(out / "summary.json", summary)
     if charts:
