@@ -219,7 +219,7 @@ class Result:
 
     @property
     def manifest(self) -> dict:
-        from ..cli.run_cmd import run_manifest
+        from ..cli.folders import run_manifest
         return run_manifest(self.ensemble, self.command, {"overrides": self.overrides})
 
     # -- charts and files ------------------------------------------------------------------
@@ -253,7 +253,7 @@ class Result:
         """Write the folder ``run.py run`` writes (summary.json, runs.parquet, bands, terms,
         manifest, charts, report.md/html) and return its path.  A non-empty folder is only
         overwritten with ``force=True``; ``csv=True`` also writes runs.csv."""
-        from ..cli.run_cmd import write_run_folder
+        from ..cli.folders import write_run_folder
         out = _prepare(folder, force)
         write_run_folder(out, self.ensemble, args_line=self.command, charts=charts,
                          extra_manifest={"overrides": self.overrides}, csv=csv)

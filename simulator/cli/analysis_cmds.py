@@ -47,25 +47,7 @@ def _months(text: str | None) -> list[int] | None:
 
 # ----------------------------------------------------------------------------- hooks
 
-#: Outputs of explain/discover that describe one particular run of a folder.
-STALE_ANALYSES = ("explain.json", "explain_*.json", "explain_terms.*", "explain_waterfall.*", "discovery.json",
-                  "discovery.parquet", "discovery.png", "discovery.svg")
-
-def finish_run_folder(out: Path, ens, charts: bool = True) -> None:
-    """What every run folder gets besides its summary, tables and charts: the alignment-network data
-    (links.parquet), its chart, and report.md/html.  Called from run_cmd.write_run_folder."""
-    from ..analysis.report import write_report
-    from ..analysis.summary import link_rungs_table, links_table
-    out = Path(out)
-    for stale in STALE_ANALYSES:           # from an earlier run in this folder (--force): no longer true
-        for path in out.glob(stale):
-            path.unlink(missing_ok=True)
-    write_parquet(out / "links.parquet", links_table(ens))
-    write_parquet(out / "link_rungs.parquet", link_rungs_table(ens))
-    if charts:
-        from ..charts.network import draw_network
-        draw_network(out)
-    write_report(out)
+from .folders import STALE_ANALYSES, finish_run_folder  # noqa: F401  (re-exported)
 
 
 # ----------------------------------------------------------------------------- parsers
@@ -198,7 +180,7 @@ def write_compare_folder(out: Path, resolved: list, members, runs: int, seed: in
     from ..analysis import compare as cmp
     from ..analysis.report import write_report
     from ..experiment import provenance
-    from .run_cmd import write_run_folder
+    from .folders import write_run_folder
     out = Path(out)
     frames, entries = [], []
     for (label, sub, ens), res in zip(members, resolved):

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ..experiment.store import (claim, make_dir, mark_complete, prepare_dir, read_marker, write_csv, write_json,
-                                write_parquet, write_yaml)
+from ..experiment.store import prepare_dir
+from .folders import run_manifest, write_run_folder  # noqa: F401  (re-exported)
 from ..scenario import load_scenario
 from .common import UsageError, check_limits, info, progress_bar, table
 
@@ -46,53 +46,6 @@ def output_dirs(args, resolved) -> list[Path]:
         base = Path(args.out)
         return [base] if len(resolved) == 1 else [base / r.name for r in resolved]
     return [Path("results") / r.name for r in resolved]
-
-
-def run_manifest(ens, args_line: str | None = None, extra_manifest: dict | None = None) -> dict:
-    """The manifest.json of a run folder: what ran, with which seed, command and versions."""
-    from ..experiment import provenance
-    resolved = ens.resolved
-    return {
-        "kind": "run", "scenario": resolved.name, "scenario_file": resolved.file,
-        "scenario_hash": resolved.digest(), "runs": ens.runs, "seed": ens.seed, "fixed": ens.fixed,
-        "command": args_line or provenance.command_line(), "time": provenance.now(),
-        "git": provenance.git_hash(), "versions": provenance.versions(),
-        **(extra_manifest or {}),
-    }
-
-
-def write_run_folder(out: Path, ens, args_line: str | None = None, charts: bool = True,
-                     extra_manifest: dict | None = None, csv: bool = False) -> dict:
-    """Write everything a run folder holds (the one code path of `run.py run`, `compare` and
-    ``simulator.run(...).save``); return the summary."""
-    from ..analysis.summary import (bands, policies_table, policy_terms_table, summarize, terms_by_outcome_table,
-                                    terms_table)
-    resolved = ens.resolved
-    if read_marker(out) is None:          # a folder this program owns (its marker lists what it wrote)
-        make_dir(out)
-        claim(out, "run")
-    summary = summarize(ens)
-    manifest = run_manifest(ens, args_line, extra_manifest)
-    write_yaml(out / "scenario.resolved.yaml", resolved.data)
-    write_parquet(out / "runs.parquet", ens.outcomes)
-    if csv:
-        write_csv(out / "runs.csv", ens.outcomes)
-    write_parquet(out / "bands.parquet", bands(ens))
-    write_parquet(out / "terms.parquet", terms_table(ens))
-    write_parquet(out / "terms_by_outcome.parquet", terms_by_outcome_table(ens))
-    write_parquet(out / "policies.parquet", policies_table(ens))
-    write_parquet(out / "policy_terms.parquet", policy_terms_table(ens))
-    write_json(out / "manifest.json", manifest)
-    write_json(out / "summary.json", summary)
-    if charts:
-        from ..charts.run_charts import draw_run
-        draw_run(out)
-    # --- analysis additions: alignment-network data and chart, report.md/html -----------
-    from . import analysis_cmds
-    analysis_cmds.finish_run_folder(out, ens, charts=charts)
-    # ---------------------------------------------------------------------------------------
-    mark_complete(out)
-    return summary
 
 
 def cmd_run(args) -> int:

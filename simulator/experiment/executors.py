@@ -20,7 +20,7 @@ from typing import Iterable, Iterator
 
 from .defaults import DEFAULT_DASK_TIMEOUT  # seconds to wait for a scheduler (--dask-timeout)
 from .processes import exit_with_parent, process_context
-from .sweep import SweepContext, Task, TaskOutcome, execute
+from .tasks import SweepContext, Task, TaskOutcome, execute
 
 LOCAL_DASK = "local"
 

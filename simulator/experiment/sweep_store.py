@@ -28,7 +28,7 @@ import pandas as pd
 from . import provenance
 from .store import (OutputExists, check_reusable, claim, lock_folder, mark_complete, prepare_dir, read_json, read_marker, track,
                     write_json, write_parquet, write_text, write_yaml)
-from .sweep import TASK_COLUMNS, SweepPlan, Task, TaskOutcome, task_name
+from .tasks import TASK_COLUMNS, SweepPlan, Task, TaskOutcome, task_name
 
 _TASK_FILE = re.compile(r"^p(\d+)-b(\d+)\.parquet$")
 CHECKSUMS = "checksums.sha256"          # in tasks/: "sha256  file name", one line per task written
