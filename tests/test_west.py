@@ -137,3 +137,25 @@ def test_explain_agent_names_each_decision_its_level_and_its_terms(tmp_path, cap
     assert "Europe's aid (fixed)" in text and "fixed by the scenario" in text
     assert main(["explain", str(out), "--agent", "russia"]) == 2
     assert "takes no Western or regional decision" in capsys.readouterr().err
+
+
+def test_who_did_what_chart_draws_every_decision_solid_when_decided_dashed_when_fixed(tmp_path):
+    import pandas as pd
+    from simulator.charts.policy_charts import policies_figure
+    from simulator.cli.main import main
+    out = tmp_path / "r"
+    assert main(["run", str(SCENARIOS / "secondary_sanctions_us_led.yaml"), "--runs", "200", "--seed", "2",
+                 "--out", str(out), "--quiet", "--no-charts"]) == 0
+    policies = pd.read_parquet(out / "policies.parquet")
+    import json
+    summary = json.loads((out / "summary.json").read_text())
+    fig = policies_figure(policies, pd.read_parquet(out / "bands.parquet"), summary, {})
+    panels = {ax.get_title(): ax for ax in fig.axes if ax.get_title()}
+    assert {"China -> Russia (support rung)", "Europe", "United States", "Japan"} <= set(panels)
+    styles = {ax_title: sorted(line.get_linestyle() for line in ax.lines if line.get_xydata().shape[0] > 2)
+              for ax_title, ax in panels.items()}
+    assert styles["Europe"] == ["--", "-"] or styles["Europe"] == ["-", "--"]     # aid fixed, sanctions decided
+    europe = panels["Europe"]
+    solid = next(line for line in europe.lines if line.get_linestyle() == "-" and line.get_xydata().shape[0] > 2)
+    expected = policies[(policies["policy"] == "europe.sanctions") & (policies["rung"] == 0)]["mean_level"]
+    assert solid.get_ydata() == pytest.approx(expected.to_numpy())

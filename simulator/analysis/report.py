@@ -28,6 +28,7 @@ CHART_ORDER = [
     ("compare_rung", "China's support to Russia under each scenario"),
     ("explain_terms", "What weighs on China's support, month by month"),
     ("explain_waterfall", "Why China moved: the terms that pushed it"),
+    ("policies", "Who did what: Western and regional decisions next to China's"),
     ("network", "Who backs whom inside the axis"),
     ("theatres", "How the three theatres evolve"),
     ("sensitivity", "Which assumptions decide it: sensitivity indices"),

@@ -149,4 +149,6 @@ def draw_run(folder: str | Path) -> list[Path]:
     manifest = read_json(folder / "manifest.json") if (folder / "manifest.json").exists() else {}
     paths = save(china_rung_figure(bands, summary, manifest), folder, "china_rung")
     paths += save(theatres_figure(bands, summary, manifest), folder, "theatres")
+    from .policy_charts import draw_policies
+    paths += draw_policies(folder)
     return paths
