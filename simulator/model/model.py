@@ -262,17 +262,16 @@ class AxisModel(mesa.Model):
             link = agent.links[link]
         return getattr(self, f"_inputs_{link.kind}")(agent, link.target, agent.support[link.target])
 
-    def _policy_inputs(self, agent, current, *, motive, cost, risk, failure=None, stake=None,
+    def _policy_inputs(self, agent, current, *, motive, cost, risk, stake=None,
                        cohesion=None) -> rules.LinkInputs:
         """A Western/regional decision: motive (gain), the decider's own cost (convex in the
-        level), escalation risk weighed by caution, the stake in Russia's failure, and the push
-        of allied cohesion (a negative cost)."""
+        level), escalation risk weighed by caution, the stake in Russia's failure (none for the
+        decisions without one), and the push of allied cohesion (a negative cost)."""
         z = self.zero
         return rules.LinkInputs(
             alignment=self.one, hostility=motive, leverage=z, energy=z, bond=z, tie_floor=z,
             exposure=cost, west_dep=self.one, intensity=self.one, threat=z, redline=self.no_redline,
-            instability=risk, risk_tolerance=agent.risk_tolerance,
-            failure=self.ctx["failure"]["russia"] if failure is None else failure,
+            instability=risk, risk_tolerance=agent.risk_tolerance, failure=self.ctx["failure"]["russia"],
             prestige_stake=z if stake is None else stake,
             cohesion=z if cohesion is None else -cohesion, current=current)
 
@@ -305,7 +304,7 @@ class AxisModel(mesa.Model):
         tension = self.ctx["tension"]
         return self._policy_inputs(agent, current, motive=agent.hostility * tension,
                                    cost=1.0 - agent.capability, risk=nk.risk_tolerance * tension,
-                                   failure=self.zero + 0.5, cohesion=self.ctx["cohesion"])
+                                   cohesion=self.ctx["cohesion"])
 
     def _inputs_strikes(self, agent, target, current):
         """Strikes on Iran and its proxies: escalation is the motive; the international backlash
@@ -313,8 +312,7 @@ class AxisModel(mesa.Model):
         iran = self.by_id["iran"]
         escalation = self.p["theatres.middle_east.escalation"]
         return self._policy_inputs(agent, current, motive=agent.hostility * escalation,
-                                   cost=agent.sanction_exposure, risk=iran.risk_tolerance * escalation,
-                                   failure=self.zero + 0.5)
+                                   cost=agent.sanction_exposure, risk=iran.risk_tolerance * escalation)
 
     def _inputs_resistance(self, agent, target, current):
         """Ukraine's resistance: its hostility to the invader is the motive; fighting on without
@@ -325,7 +323,7 @@ class AxisModel(mesa.Model):
         received = sum(level for _, level in aid) / max(len(aid), 1)
         return self._policy_inputs(agent, current, motive=agent.hostility,
                                    cost=(1.0 - received) * (1.0 - agent.capability),
-                                   risk=russia.risk_tolerance * russia.capability, failure=self.zero + 0.5)
+                                   risk=russia.risk_tolerance * russia.capability)
 
     def _inputs_arms(self, agent, target, current):
         """South Korea's arms to Ukraine: North Korea's help to Russia is the motive (Schuman M13b);
