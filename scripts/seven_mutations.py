@@ -35,7 +35,8 @@ MUTATIONS = [
      "over = top_rung > redline",
      "tests/test_mechanisms.py::test_broad_sanctions_switch_on_after_the_lag_and_off_again"),
     ("partner-specific failure dropped", "simulator/model/model.py",
-     'failure=0.5 * ctx["failure"][partner] + 0.5 * ctx["failure_axis"]', 'failure=ctx["failure_axis"]',
+     'failure=0.5 * ctx["failure"].get(partner, ctx["failure_axis"]) + 0.5 * ctx["failure_axis"]',
+     'failure=ctx["failure_axis"]',
      "tests/test_mechanisms.py::test_china_weighs_each_partners_own_failure"),
 ]
 
@@ -47,7 +48,7 @@ def main() -> int:
             work = Path(tmp) / "copy"
             if work.exists():
                 shutil.rmtree(work)
-            for part in ("simulator", "tests", "scenarios", "docs", "run.py", "pyproject.toml"):
+            for part in ("simulator", "tests", "scenarios", "docs", "scripts", "run.py", "pyproject.toml"):
                 src = ROOT / part
                 (shutil.copytree if src.is_dir() else shutil.copy2)(src, work / part)
             target = work / file

@@ -311,3 +311,15 @@ def test_event_on_a_state_attribute_reaches_the_agent(write_yaml):
     m = event_model(write_yaml, "states.china.sanction_exposure", "set", 0.2, month=0)
     m.step()
     np.testing.assert_allclose(m.china.sanction_exposure, 0.2)
+
+
+@pytest.mark.slow
+def test_seven_one_line_mutations_are_each_caught_by_their_named_test():
+    import subprocess
+    import sys
+    from .conftest import ROOT
+    res = subprocess.run([sys.executable, str(ROOT / "scripts" / "seven_mutations.py")], capture_output=True,
+                         text=True, timeout=900)
+    lines = res.stdout.strip().splitlines()
+    assert res.returncode == 0, res.stdout + res.stderr
+    assert len(lines) == 7 and all(line.startswith("caught: ") for line in lines)
