@@ -161,6 +161,12 @@ def summary_rows(summary: dict) -> list[list[str]]:
                        ("china_cost", "China's cumulative cost index, mean")):
         if key in o:
             rows.append([label, _ci(o[key], 2)])
+    from ..model.world import build_world, policy_outcomes
+    policies = summary.get("policies", {})
+    for name, (link, text) in policy_outcomes(build_world()).items():   # who did what
+        if name in o:
+            mode = policies.get(link.policy, {}).get("mode", "decided")
+            rows.append([f"P({text}; {mode})", _ci(o[name])])
     return rows
 
 
