@@ -78,8 +78,10 @@ def test_an_eleventh_state_from_a_scenario_file_alone(write_yaml):
     model.run()
     assert set(np.unique(model.by_id["india"].support["russia"])) <= set(range(5))
     ens = run_ensemble(file, runs=300, seed=5)
-    assert 0 <= ens.outcomes["china_stays"].mean() <= 1
     assert ("india", "russia") in ens.links
+    base = run_ensemble(BASELINE, runs=300, seed=5)
+    lift = ens.outcomes["front"].to_numpy() - base.outcomes["front"].to_numpy()
+    assert lift.mean() > 0 and lift.mean() - 1.96 * lift.std(ddof=1) / np.sqrt(len(lift)) > 0   # India backs Russia
 
 
 def test_a_new_link_that_carries_no_weight_leaves_every_other_result_unchanged(write_yaml):
