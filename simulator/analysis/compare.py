@@ -23,6 +23,8 @@ from .summary import Z95, wilson
 #: probabilities; the others are means of per-replicate values.
 COMPARED = {
     "china_stays": ("P(stays)", "probability"),
+    "china_stays_throughout": ("P(stays throughout)", "probability"),
+    "china_breaks_ever": ("P(breaks ever)", "probability"),
     "china_weapons_ever": ("P(weapons ever)", "probability"),
     "axis_cohesion": ("axis cohesion", "mean"),
     "front": ("front", "mean"),
@@ -106,14 +108,15 @@ def table_lines(table: pd.DataFrame) -> tuple[list[str], list[list[str]]]:
     """Headers and rows for a plain-text (or Markdown) comparison table."""
     ref = table["scenario"].iloc[0]
     headers = ["scenario", "runs", "P(stays) [95% CI]", f"difference vs {ref} [95% CI]",
-               "P(weapons ever)", "median rung", "front", "China cost"]
+               "P(stays throughout)", "P(weapons ever)", "median rung", "front", "China cost"]
     rows = []
     for i, r in table.iterrows():
         diff = ("(reference)" if i == 0 else
                 f"{r['china_stays_diff']:+.3f} [{r['china_stays_diff_low']:+.3f}, {r['china_stays_diff_high']:+.3f}]")
         rows.append([str(r["scenario"]), str(int(r["runs"])),
                      f"{r['china_stays']:.3f} [{r['china_stays_low']:.3f}, {r['china_stays_high']:.3f}]",
-                     diff, f"{r.get('china_weapons_ever', math.nan):.3f}",
+                     diff, f"{r.get('china_stays_throughout', math.nan):.3f}",
+                     f"{r.get('china_weapons_ever', math.nan):.3f}",
                      f"{r.get('median_rung', math.nan):.0f}", f"{r.get('front', math.nan):.2f}",
                      f"{r.get('china_cost', math.nan):.2f}"])
     return headers, rows

@@ -29,6 +29,7 @@ METHODS = ("sobol", "morris")
 #: points.parquet column -> plain label of the outcomes analysed (P(stays) first).
 OUTPUTS = {
     "p_stays": "P(China stays)",
+    "p_stays_throughout": "P(China stays throughout the horizon)",
     "p_weapons_ever": "P(China gives weapons at some point)",
     "axis_cohesion_mean": "axis cohesion (mean, 0-1)",
     "china_cost_mean": "China's cumulative cost (mean)",

@@ -85,10 +85,25 @@ def summarize(ens: Ensemble) -> dict:
             "china_cost": stat("china_cost"),
             "china_iran_rung": {"mean": float(o["china_iran_rung"].mean())},
             "china_nk_rung": {"mean": float(o["china_nk_rung"].mean())},
+            **{name: probability(o[name].to_numpy()) for name in horizon_outcome_names(ens)
+               if not name.endswith("_months_below")},
+            **{name: stat(name) for name in horizon_outcome_names(ens) if name.endswith("_months_below")},
             **{name: probability(o[name].to_numpy()) for name in policy_outcome_names(ens)},
         },
         "policies": policies_summary(ens),
     }
+
+
+def horizon_outcome_names(ens: Ensemble) -> list[str]:
+    """Outcomes over the whole horizon (model.HORIZON_LINKS): china_stays_throughout,
+    china_breaks_ever, china_months_below, and the same for China's links to Iran and North Korea."""
+    from ..model.model import HORIZON_LINKS
+    names = []
+    for stem in HORIZON_LINKS.values():
+        for suffix in ("_stays", "_stays_throughout", "_breaks_ever", "_months_below"):
+            if stem + suffix != "china_stays" and stem + suffix in ens.outcomes.columns:
+                names.append(stem + suffix)
+    return names
 
 
 def policy_outcome_names(ens: Ensemble) -> list[str]:

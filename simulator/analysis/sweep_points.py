@@ -15,7 +15,9 @@ from .summary import Z95, wilson
 #: points.parquet probability columns: outcome -> column stem.
 PROBABILITIES = {"china_stays": "p_stays", "china_weapons": "p_weapons",
                  "china_weapons_ever": "p_weapons_ever", "broad_sanctions": "p_broad_sanctions",
-                 "dropped": "p_drop"}
+                 "dropped": "p_drop", "china_stays_throughout": "p_stays_throughout",
+                 "china_breaks_ever": "p_breaks_ever", "china_iran_stays": "p_iran_stays",
+                 "china_nk_stays": "p_nk_stays"}
 assert set(PROBABILITIES) == set(BINARY)
 
 

@@ -37,10 +37,11 @@ from .designs import Design, ParamRange, build_design, expected_points
 MAX_TASKS = 2_000_000    # tasks of one sweep (each is a file in the store)
 
 #: 0/1 outcomes: a task reports how many replicates had them.
-BINARY = ("china_stays", "china_weapons", "china_weapons_ever", "broad_sanctions", "dropped")
+BINARY = ("china_stays", "china_weapons", "china_weapons_ever", "broad_sanctions", "dropped",
+          "china_stays_throughout", "china_breaks_ever", "china_iran_stays", "china_nk_stays")
 #: Continuous (or ordinal) outcomes: a task reports their mean and sum of squared deviations.
 CONTINUOUS = ("china_rung", "china_iran_rung", "china_nk_rung", "axis_cohesion", "front",
-              "escalation", "tension", "china_cost")
+              "escalation", "tension", "china_cost", "china_months_below")
 TASK_COLUMNS = (["point", "block", "start", "replicates", "seed"]
                 + [f"{b}_count" for b in BINARY] + ["first_drop_month_sum"]
                 + [f"china_rung_{k}_count" for k in range(N_RUNGS)]

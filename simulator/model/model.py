@@ -33,6 +33,10 @@ SERIES = ("china_rung", "china_iran_rung", "china_nk_rung", "front", "escalation
           "disruption", "tension", "allied_cohesion", "axis_cohesion", "sanction_intensity",
           "china_cost")
 
+#: China's links whose outcomes are kept over the whole horizon: partner -> outcome stem
+#: (china_stays_throughout, china_iran_stays, china_nk_breaks_ever, ...).
+HORIZON_LINKS = {"russia": "china", "iran": "china_iran", "north_korea": "china_nk"}
+
 #: Fixed structural weight (documented in docs/model.md, "Structural constants").
 COUPLING_SCALE = 0.3
 #: The state that leads secondary sanctions: its level is the coalition's intensity.
@@ -115,6 +119,10 @@ class AxisModel(mesa.Model):
         self.cost = np.zeros(n)
         self.first_drop = np.full(n, -1, dtype=np.int16)
         self.weapons_ever = np.zeros(n, dtype=bool)
+        # over the whole horizon, per China's link: lowest rung held and months spent below the
+        # stay threshold (month 0, the scenario's start, counts as held)
+        self.min_rung = {j: self.china.support[j].copy() for j in self.china.partners}
+        self.months_below = {j: np.zeros(n, dtype=np.int16) for j in self.china.partners}
         self._escalation0 = self._axis_escalation()
         self._sk0 = self.commit("south_korea", "ukraine").copy()
         self.events = {}
@@ -516,6 +524,9 @@ class AxisModel(mesa.Model):
 
         threshold = self.resolved.scenario.outcome.stay_threshold
         dropped = (rung < threshold) & (self.first_drop < 0)
+        for j, held in self.china.support.items():
+            np.minimum(self.min_rung[j], held, out=self.min_rung[j])
+            self.months_below[j] += held < threshold
         self.first_drop[dropped] = self.month
         self.weapons_ever |= rung >= self.resolved.scenario.outcome.weapons_rung
 
@@ -528,6 +539,22 @@ class AxisModel(mesa.Model):
                 total = total + self.commit(link.source, link.target)
                 count += 1
         return total / max(count, 1)
+
+    def horizon_outcomes(self) -> dict[str, np.ndarray]:
+        """Outcomes over the whole horizon, not only its last month, for each of China's links
+        (``HORIZON_LINKS``): stays at the horizon, stays throughout (never below the threshold),
+        breaks at some point (rung 0), and the months spent below the threshold."""
+        threshold = self.resolved.scenario.outcome.stay_threshold
+        out = {}
+        for partner, stem in HORIZON_LINKS.items():
+            if partner not in self.china.support:
+                continue
+            if partner != "russia":
+                out[f"{stem}_stays"] = (self.china.support[partner] >= threshold).astype(np.int8)
+            out[f"{stem}_stays_throughout"] = (self.min_rung[partner] >= threshold).astype(np.int8)
+            out[f"{stem}_breaks_ever"] = (self.min_rung[partner] == 0).astype(np.int8)
+            out[f"{stem}_months_below"] = self.months_below[partner].copy()
+        return out
 
     def policy_outcomes(self) -> dict[str, np.ndarray]:
         """Binary outcome of every Western/regional decision at the horizon (level above zero)."""
@@ -545,6 +572,7 @@ class AxisModel(mesa.Model):
             "china_iran_rung": self.china.support["iran"].astype(np.int8),
             "china_nk_rung": self.china.support["north_korea"].astype(np.int8),
             "first_drop_month": self.first_drop.astype(np.int16),
+            **self.horizon_outcomes(),
             "axis_cohesion": self.cohesion_index(),
             "front": self.p["theatres.ukraine.front"].copy(),
             "escalation": self.p["theatres.middle_east.escalation"].copy(),
