@@ -18,7 +18,8 @@ ROOT = Path(__file__).resolve().parents[1]
 
 #: (name, file, original text, mutated text, the test that must catch it)
 MUTATIONS = [
-    ("prestige sign", "simulator/model/decisions.py", "(2.0 * x.failure - 1.0)", "(1.0 - 2.0 * x.failure)",
+    ("prestige sign", "simulator/model/decisions.py", "2.0 * (x.failure - _neutral(x))",
+     "2.0 * (_neutral(x) - x.failure)",
      "tests/test_mechanisms.py::test_prestige_cost_term_size_and_sign"),
     ("risk-tolerance inversion", "simulator/model/decisions.py", "(1.0 - x.risk_tolerance)", "x.risk_tolerance",
      "tests/test_mechanisms.py::test_risk_tolerance_lowers_the_instability_cost"),
@@ -29,14 +30,14 @@ MUTATIONS = [
      "    util += _DISTANCE[:, current] * (-(switching_cost * (1.0 - redecide)))\n", "",
      "tests/test_mechanisms.py::test_fast_path_applies_inertia"),
     ("escalation self-coupling", "simulator/model/model.py",
-     "coupling * COUPLING_SCALE, tension0, front0)", "coupling * COUPLING_SCALE, escalation0, front0)",
-     "tests/test_mechanisms.py::test_escalation_couples_to_korean_tension_not_to_itself"),
+     'damping, contagion, moved["tension"] + moved["front"])', 'damping, contagion, moved["escalation"] + moved["front"])',
+     "tests/test_mechanisms.py::test_escalation_couples_to_the_change_of_korean_tension"),
     ("enforcement >= -> >", "simulator/model/theatres.py", "over = top_rung >= redline",
      "over = top_rung > redline",
      "tests/test_mechanisms.py::test_broad_sanctions_switch_on_after_the_lag_and_off_again"),
     ("partner-specific failure dropped", "simulator/model/model.py",
-     'failure=0.5 * ctx["failure"].get(partner, ctx["failure_axis"]) + 0.5 * ctx["failure_axis"]',
-     'failure=ctx["failure_axis"]',
+     'return own * ctx["failure"].get(partner, ctx["failure_axis"]) + (1.0 - own) * ctx["failure_axis"]',
+     'return ctx["failure_axis"]',
      "tests/test_mechanisms.py::test_china_weighs_each_partners_own_failure"),
 ]
 

@@ -11,6 +11,7 @@ from simulator.analysis.inputs import month_label
 from simulator.analysis.report import important_parameters
 from simulator.charts.network import network_figure
 from simulator.charts.style import DPI
+from simulator.scenario import load_scenario
 from simulator.cli.main import main
 
 from .conftest import BASELINE, SCENARIOS
@@ -34,7 +35,8 @@ def test_run_folder_gets_network_data_chart_and_report(run_dir):
     assert set(links["month"]) == set(range(13))
     assert len(links[links["month"] == 0]) == 13                # 12 axis links + South Korea -> Ukraine
     china = links[(links["source"] == "china") & (links["target"] == "russia")].set_index("month")
-    assert china.loc[0, "mean_rung"] == pytest.approx(2.0)      # the scenario's initial rung
+    start = load_scenario(BASELINE).scenario.states["china"].support["russia"]
+    assert china.loc[0, "mean_rung"] == pytest.approx(start)    # the scenario's initial rung
     bands = pd.read_parquet(run_dir / "bands.parquet")
     for month in (1, 6, 12):
         shares = [bands[(bands["series"] == f"share_russia_rung{k}") & (bands["month"] == month)]["mean"].item()
@@ -245,7 +247,8 @@ def test_plot_and_report_on_compare_and_sweep_folders(tmp_path, capsys):
     for row in rows:                     # every number is the one in the scenario's own summary.json
         o = json.loads((cmp_dir / row[0] / "summary.json").read_text())["outcomes"]
         assert row[1] == "100" and row[2] == _ci(o["china_stays"]), row
-        assert row[4:] == [f"{o['china_weapons_ever']['probability']:.3f}", f"{o['china_rung']['median']:.0f}",
+        assert row[4:] == [f"{o['china_stays_throughout']['probability']:.3f}",
+                           f"{o['china_weapons_ever']['probability']:.3f}", f"{o['china_rung']['median']:.0f}",
                            f"{o['front']['mean']:.2f}", f"{o['china_cost']['mean']:.2f}"], row
     a, b = (pd.read_parquet(cmp_dir / n / "runs.parquet")["china_stays"].to_numpy(float)
             for n in ("baseline", "ukraine_stalemate"))

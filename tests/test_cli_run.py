@@ -6,6 +6,7 @@ import pandas as pd
 import pytest
 
 from simulator.cli.main import main
+from simulator.scenario import load_scenario
 
 from .conftest import BASELINE, SCENARIOS, run_cli
 
@@ -68,7 +69,7 @@ def test_bands_have_quantiles_per_month(run_dir):
     rung = bands[bands["series"] == "china_rung"].sort_values("month")
     assert rung["month"].tolist() == list(range(37))
     assert (rung["p10"] <= rung["p50"]).all() and (rung["p50"] <= rung["p90"]).all()
-    assert rung["p50"].iloc[0] == 2.0
+    assert rung["p50"].iloc[0] == load_scenario(BASELINE).scenario.states["china"].support["russia"]
 
 
 def test_manifest_records_provenance(run_dir):

@@ -13,7 +13,7 @@ import pytest
 
 from simulator.model import decisions as rules
 from simulator.model import theatres as th
-from simulator.model.model import COUPLING_SCALE, AxisModel
+from simulator.model.model import AxisModel
 
 from .conftest import BASELINE
 
@@ -146,14 +146,24 @@ def test_ema_moves_by_its_rate():
 
 
 def test_perceived_failure_reads_shortfall_as_failure():
-    assert th.perceived_failure(0.0, 0.004) == pytest.approx(0.5)
-    assert th.perceived_failure(-0.008, 0.004) == pytest.approx(1 / (1 + math.e ** -2))
-    assert th.perceived_failure(0.008, 0.004) == pytest.approx(1 / (1 + math.e ** 2))
+    assert th.perceived_failure(0.0, 0.004, 0.0, 0.15) == pytest.approx(0.5)
+    assert th.perceived_failure(-0.008, 0.004, 0.0, 0.15) == pytest.approx(1 / (1 + math.e ** -2))
+    assert th.perceived_failure(0.008, 0.004, 0.0, 0.15) == pytest.approx(1 / (1 + math.e ** 2))
+
+
+def test_perceived_failure_reads_position_gained_or_lost():
+    # a partner that has won (large gain, no momentum left) reads as succeeding although it falls
+    # short of its ambition; one that has collapsed reads as failing although its losses stopped
+    won = th.perceived_failure(-0.003, 0.004, 0.6, 0.15)
+    collapsed = th.perceived_failure(0.0, 0.004, -0.3, 0.15)
+    assert won == pytest.approx(1 / (1 + math.e ** (-0.75 + 4.0)))
+    assert collapsed == pytest.approx(1 / (1 + math.e ** -2.0))
+    assert won < 0.1 < 0.5 < collapsed
 
 
 def test_driven_target_size():
-    t = th.driven_target(1.5, 0.7, 0.6, 0.48, 0.09, 0.55, 0.35)
-    assert t == pytest.approx(1.5 * 0.7 * 0.6 * (1 - 0.24) + 0.09 * (0.55 + 0.35 - 1.0))
+    t = th.driven_target(1.5, 0.7, 0.6, 0.48, 0.4, 0.09, 0.2)
+    assert t == pytest.approx(1.5 * 0.7 * 0.6 * (1 - 0.4 * 0.48) + 0.09 * 0.2)
 
 
 def test_capability_step_grows_with_revenue_and_wears_under_strikes():
@@ -185,21 +195,33 @@ def model(*overrides, n=400, seed=7):
     return AxisModel(BASELINE, replicates=n, seed=seed, fixed=True, overrides=list(overrides), collect=False)
 
 
-def test_escalation_couples_to_korean_tension_not_to_itself():
-    lo = model("theatres.korea.tension=0.2", "theatres.coupling=0.6")
-    hi = model("theatres.korea.tension=0.8", "theatres.coupling=0.6")
+def _moved(path, by, *overrides):
+    """A model whose ``path`` has moved by ``by`` since month 0 (as an event moves it)."""
+    m = model("theatres.coupling=0.6", "theatres.coupling_scale=0.35", *overrides)
+    m.p[path] = m.p[path] + by
+    return m
+
+
+def test_escalation_couples_to_the_change_of_korean_tension():
+    lo, hi = model("theatres.coupling=0.6", "theatres.coupling_scale=0.35"), _moved("theatres.korea.tension", 0.3)
     lo.step(), hi.step()
     gap = hi.p["theatres.middle_east.escalation"] - lo.p["theatres.middle_east.escalation"]
-    expected = 0.15 * 0.6 * COUPLING_SCALE * 0.6           # rate x coupling x scale x tension gap
+    expected = 0.15 * 0.6 * 0.35 * 0.3           # rate x coupling x scale x change of tension since month 0
     assert gap.mean() == pytest.approx(expected, rel=0.25)
 
 
-def test_tension_couples_to_middle_east_escalation_not_to_itself():
-    lo = model("theatres.middle_east.escalation=0.2", "theatres.coupling=0.6")
-    hi = model("theatres.middle_east.escalation=0.8", "theatres.coupling=0.6")
+def test_tension_couples_to_the_change_of_middle_east_escalation():
+    lo, hi = model("theatres.coupling=0.6", "theatres.coupling_scale=0.35"), _moved("theatres.middle_east.escalation", 0.3)
     lo.step(), hi.step()
     gap = hi.p["theatres.korea.tension"] - lo.p["theatres.korea.tension"]
-    assert gap.mean() == pytest.approx(0.1 * 0.6 * COUPLING_SCALE * 0.6, rel=0.25)
+    assert gap.mean() == pytest.approx(0.1 * 0.6 * 0.35 * 0.3, rel=0.25)
+
+
+def test_no_contagion_while_the_other_theatres_hold_their_month_0_levels():
+    a = model("theatres.coupling=0.0", "theatres.korea.tension=0.9", "theatres.ukraine.front=0.9")
+    b = model("theatres.coupling=0.6", "theatres.korea.tension=0.9", "theatres.ukraine.front=0.9")
+    a.step(), b.step()
+    np.testing.assert_allclose(a.p["theatres.middle_east.escalation"], b.p["theatres.middle_east.escalation"])
 
 
 def test_more_western_aid_holds_the_front():

@@ -7,7 +7,7 @@ import pytest
 
 from simulator.model import decisions as rules
 from simulator.model import theatres as th
-from simulator.model.model import COUPLING_SCALE, AxisModel
+from simulator.model.model import AxisModel
 from simulator.model.rng import DynamicStreams
 from simulator.model.sampling import draw_parameters
 from simulator.model.world import POLICY_LINKS, build_world
@@ -40,7 +40,8 @@ def test_one_month_of_the_world_follows_its_equations():
     u, me, k = "theatres.ukraine.", "theatres.middle_east.", "theatres.korea."
     support = sum(p0[f"{u}support_mix.{s}"] * c(s, "russia") for s in ("china", "north_korea", "iran"))
     russia_in = p0[u + "russia_strength"] * (1 + p0[u + "axis_elasticity"] * support)
-    aid = (lvl("united_states", "aid") * cap("united_states") + lvl("europe", "aid") * cap("europe")) / 2
+    aid = p0[u + "aid_weight"] * (lvl("united_states", "aid") * cap("united_states")
+                                  + lvl("europe", "aid") * cap("europe")) / 2
     ukraine_in = (p0[u + "ukraine_strength"] * cap("ukraine") * lvl("ukraine", "resistance") + aid
                   + p0[u + "arms_weight"] * cap("south_korea") * c("south_korea", "ukraine"))
     front = np.clip(p0[u + "front"] + p0[u + "rate"] * (russia_in - ukraine_in) + p0[u + "noise"] * z["front"], 0, 1)
@@ -53,26 +54,30 @@ def test_one_month_of_the_world_follows_its_equations():
     iran_cap = np.clip(cap("iran") + p0[me + "capability_rate"]
                        * (revenue - p0[me + "attrition"] * deterrence_me * p0[me + "escalation"]), 0, 1)
     np.testing.assert_allclose(m.p["states.iran.capability"], iran_cap, rtol=1e-12)
-    chi = p0["theatres.coupling"] * COUPLING_SCALE
-    target_e = (p0[me + "iran_drive"] * p0["states.iran.risk_tolerance"] * iran_cap * (1 - 0.5 * deterrence_me)
-                + chi * (p0[k + "tension"] + p0[u + "front"] - 1))
+    chi = p0["theatres.coupling"] * p0["theatres.coupling_scale"]
+    damp = p0["theatres.deterrence_damping"]
+    moved = {x: p0[x] - m.drawn[x] for x in (u + "front", me + "escalation", k + "tension")}
+    target_e = (p0[me + "iran_drive"] * p0["states.iran.risk_tolerance"] * iran_cap * (1 - damp * deterrence_me)
+                + chi * (moved[k + "tension"] + moved[u + "front"]))
     escalation = np.clip(p0[me + "escalation"] + p0[me + "rate"] * (target_e - p0[me + "escalation"])
                          + p0[me + "noise"] * z["escalation"], 0, 1)
     np.testing.assert_allclose(m.p[me + "escalation"], escalation, rtol=1e-12)
 
     deterrence_ip = (lvl("japan", "deterrence") * cap("japan") + lvl("south_korea", "deterrence") * cap("south_korea")) / 2
     nk_cap = cap("north_korea") * (1 + p0[k + "russia_tech"] * c("russia", "north_korea"))
-    target_t = (p0[k + "nk_drive"] * p0["states.north_korea.risk_tolerance"] * nk_cap * (1 - 0.5 * deterrence_ip)
-                + chi * (p0[me + "escalation"] + p0[u + "front"] - 1))
+    target_t = (p0[k + "nk_drive"] * p0["states.north_korea.risk_tolerance"] * nk_cap * (1 - damp * deterrence_ip)
+                + chi * (moved[me + "escalation"] + moved[u + "front"]))
     tension = np.clip(p0[k + "tension"] + p0[k + "rate"] * (target_t - p0[k + "tension"])
                       + p0[k + "noise"] * z["tension"], 0, 1)
     np.testing.assert_allclose(m.p[k + "tension"], tension, rtol=1e-12)
-    np.testing.assert_allclose(m.momentum["north_korea"],
-                               mom0["north_korea"] + rate * ((tension - p0[k + "tension"]) - mom0["north_korea"]))
+    np.testing.assert_allclose(m.momentum["north_korea"], mom0["north_korea"] * (1 - rate))  # capability unchanged
 
     axis = (c("china", "russia") + c("north_korea", "russia") + c("iran", "russia")) / 3
-    target_a = np.clip(m.drawn["policies.allied_cohesion.level"] + p0["policies.allied_cohesion.response"]
-                       * ((axis - m._escalation0) + 0.5 * (c("south_korea", "ukraine") - m._sk0)), 0, 1)
+    ac = "policies.allied_cohesion."
+    regional = (escalation - m.drawn[me + "escalation"]) + (tension - m.drawn[k + "tension"])
+    target_a = np.clip(m.drawn[ac + "level"] + p0[ac + "response"]
+                       * ((axis - m._escalation0) + p0[ac + "arms_weight"] * (c("south_korea", "ukraine") - m._sk0))
+                       + p0[ac + "theatre_response"] * regional, 0, 1)
     cohesion = p0["policies.allied_cohesion.level"]
     np.testing.assert_allclose(m.p["policies.allied_cohesion.level"],
                                cohesion + p0["decision.cohesion_rate"] * (target_a - cohesion), rtol=1e-12)
@@ -88,7 +93,7 @@ def test_one_month_of_the_world_follows_its_equations():
         ctx_before["intensity"] * vis, active * p0["policies.secondary_sanctions.broad_intensity"])
     energy = p0["states.china.gulf_oil_dependency"] * th.hormuz_disruption(
         escalation, p0[me + "hormuz_threshold"], p0[me + "disruption_width"])
-    np.testing.assert_allclose(m.cost, cost0 + hit + 0.1 * energy, rtol=1e-12)
+    np.testing.assert_allclose(m.cost, cost0 + hit + p0[me + "energy_hit_weight"] * energy, rtol=1e-12)
     for x in ("united_states", "europe", "japan"):                # China decouples from coalition markets
         key = f"states.china.dependency.{x}"
         np.testing.assert_allclose(m.p[key], p0[key] * (1 - p0["states.china.decoupling_rate"] / 12))
@@ -103,7 +108,11 @@ def test_the_context_of_a_month():
     partners = [ctx["failure"][s] for s in ("russia", "iran", "north_korea")]
     np.testing.assert_allclose(ctx["failure_axis"], sum(partners) / 3)
     np.testing.assert_allclose(ctx["failure"]["russia"], th.perceived_failure(
-        m.momentum["russia"] - p["states.russia.ambition"], p["decision.failure_scale"]))
+        m.momentum["russia"] - p["states.russia.ambition"], p["decision.failure_scale"],
+        p["theatres.ukraine.front"] - m.drawn["theatres.ukraine.front"], p["decision.position_scale"]))
+    np.testing.assert_allclose(ctx["failure"]["iran"], th.perceived_failure(
+        m.momentum["iran"], p["decision.failure_scale"],
+        p["states.iran.capability"] - m.drawn["states.iran.capability"], p["decision.position_scale"]))
     ss = "policies.secondary_sanctions."
     expected = np.clip(ctx["us_level"] * m._coverage() * (1 + p[ss + "joint_boost"] * (
         p["policies.allied_cohesion.level"] - m.drawn["policies.allied_cohesion.level"])), 0, 1)
@@ -115,13 +124,17 @@ def test_the_context_of_a_month():
 def test_support_link_inputs_follow_model_md_7_4():
     m = west_model()
     m.step()
+    m.ctx = m._context()                 # the context read from the state the test sees
     ctx, p = m.ctx, m.p
     for sid, partner in (("china", "russia"), ("china", "iran"), ("china", "north_korea"), ("russia", "iran"),
                          ("iran", "russia")):
         x = m.link_inputs(m.by_id[sid], partner)
         a, b = m.by_id[sid], m.by_id[partner]
-        np.testing.assert_allclose(x.leverage, b.dep(sid) + a.dep(partner))
-        np.testing.assert_allclose(x.energy, p.get(f"states.{sid}.energy_imports.{partner}", 0 * m.one))
+        bound = b.dep(sid) + p["decision.weights.pressure_binds"] * ctx["intensity"] * (1 - b.dep(sid))
+        np.testing.assert_allclose(x.leverage, bound + a.dep(partner))
+        hormuz = (1 - ctx["disruption"]) if partner == "iran" else \
+            (1 + p["theatres.middle_east.energy_premium"] * ctx["disruption"])
+        np.testing.assert_allclose(x.energy, p.get(f"states.{sid}.energy_imports.{partner}", 0 * m.one) * hormuz)
         np.testing.assert_allclose(x.bond, p.get(f"states.{sid}.leader_bond.{partner}", 0 * m.one))
         np.testing.assert_allclose(x.alignment, p.get(f"states.{sid}.alignment.{partner}", m.one))
         np.testing.assert_allclose(x.hostility, a.hostility)
@@ -130,11 +143,16 @@ def test_support_link_inputs_follow_model_md_7_4():
         np.testing.assert_allclose(x.tie_floor, p["decision.tie_floor_rung"])
         np.testing.assert_allclose(x.cohesion, ctx["cohesion"])
         np.testing.assert_allclose(x.prestige_stake, p.get(f"states.{sid}.prestige_stake", 0 * m.one))
-        np.testing.assert_allclose(x.failure, 0.5 * ctx["failure"][partner] + 0.5 * ctx["failure_axis"])
+        own = p["decision.failure_own_share"]
+        np.testing.assert_allclose(x.failure, own * ctx["failure"][partner] + (1 - own) * ctx["failure_axis"])
+        np.testing.assert_allclose(x.neutral, p["decision.neutral_failure"])
         gulf = p.get(f"states.{sid}.gulf_oil_dependency", 0 * m.one)
         korea = a.dep("south_korea") + a.dep("japan")
-        instability = (gulf * ctx["disruption"] * (2.0 if partner == "iran" else 1.0)
-                       + korea * ctx["tension"] * (2.0 if partner == "north_korea" else 1.0))
+        chaos = {"ukraine": a.dep("europe") * p["theatres.ukraine.spillover"], "middle_east": gulf * ctx["disruption"],
+                 "korea": korea * ctx["tension"]}
+        feeds = {"russia": "ukraine", "iran": "middle_east", "north_korea": "korea"}
+        instability = sum(v * (p["decision.instability_own"] if feeds[partner] == t else p["decision.instability_spill"])
+                          for t, v in chaos.items())
         np.testing.assert_allclose(x.instability, instability)
         np.testing.assert_array_equal(x.current, a.support[partner])
         if sid == "china":
@@ -158,7 +176,7 @@ def test_support_link_inputs_follow_model_md_7_4():
 def test_agents_start_where_the_scenario_puts_them_and_record_what_they_should():
     m = west_model()
     assert m.china.partners == ("russia", "iran", "north_korea") and m.china.recorded == {"russia"}
-    assert np.all(m.china.support["russia"] == 2)
+    assert np.all(m.china.support["russia"] == 3)
     assert np.all(m.by_id["europe"].support["china"] == 4) and np.all(m.by_id["united_states"].support["china"] == 2)
     assert np.all(m.by_id["south_korea"].support["ukraine"] == 1)
     assert m.by_id["russia"].top["china"] == 3 and m.by_id["iran"].top["china"] == 2 and m.china.top["russia"] == 4
@@ -166,7 +184,7 @@ def test_agents_start_where_the_scenario_puts_them_and_record_what_they_should()
     m.step()
     assert set(m.china.last_terms) == {"russia"} and tuple(m.china.last_terms["russia"]) == rules.TERMS
     assert all(isinstance(v, np.ndarray) for v in m.by_id["europe"].pressure.values())
-    moved = m.china.support["russia"] != 2
+    moved = m.china.support["russia"] != 3
     assert np.all(m.china.pressure["russia"][moved] == 0)          # a move resets the pressure
 
 

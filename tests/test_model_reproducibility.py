@@ -200,7 +200,7 @@ def test_an_event_on_momentum_acts_from_its_month(write_yaml):
     m.step()
     scale = m.p["decision.failure_scale"]
     assert (m.ctx["failure"]["russia"] > 0.99).all()          # the reversal reads as Russia failing
-    assert th.perceived_failure(-0.05, scale).max() > 0.99
+    assert th.perceived_failure(-0.05, scale, 0.0, m.p["decision.position_scale"]).max() > 0.99
     short = ["horizon_months=12"]                               # a year on, China has stepped back
     outcome = run_ensemble(load_scenario(file, short), runs=1000, seed=3).outcomes["china_stays"].mean()
     base = run_ensemble(load_scenario(BASELINE, short), runs=1000, seed=3).outcomes["china_stays"].mean()

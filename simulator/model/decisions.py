@@ -47,6 +47,7 @@ class LinkInputs:
     prestige_stake: np.ndarray  # how much of its standing rides on its partners' success
     cohesion: np.ndarray        # rival allies' cohesion (closing ranks)
     current: np.ndarray         # rung held last month (int)
+    neutral: np.ndarray | None = None   # failure that is neither cost nor gain (None: the midpoint)
 
 
 @dataclass
@@ -76,11 +77,17 @@ def drivers(x: LinkInputs, w: Weights) -> dict[str, np.ndarray]:
                                          + w.energy * x.energy),
         "sanction_cost": -w.sanction_cost * x.exposure * x.west_dep,
         "instability_cost": -w.instability_cost * (1.0 - x.risk_tolerance) * x.instability,
-        # failure 0.5 (a frozen line) is neutral; a succeeding partner lends prestige.
-        "prestige_cost": -w.prestige_cost * x.prestige_stake * (2.0 * x.failure - 1.0),
+        # failure at the neutral point is neither cost nor gain; a succeeding partner lends prestige.
+        "prestige_cost": -w.prestige_cost * x.prestige_stake * 2.0 * (x.failure - _neutral(x)),
         "allies_cost": -w.allies_cost * x.exposure * x.cohesion,
         "leader_tie": w.tie * x.bond,
     }
+
+
+def _neutral(x: LinkInputs):
+    """The neutral perceived failure: the scenario's ``decision.neutral_failure``, or the midpoint
+    of the failure scale (0.5) when a caller gives none."""
+    return 0.5 if x.neutral is None else x.neutral
 
 
 def _sanction_profile(x: LinkInputs, visibility: np.ndarray) -> np.ndarray:

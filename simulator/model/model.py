@@ -24,7 +24,7 @@ from . import theatres as th
 from .agents import StateAgent
 from .rng import DynamicStreams
 from .sampling import draw_parameters
-from .world import POLICY_LINKS, LinkDecl, build_world, kind as link_kind, policy_outcomes
+from .world import POLICY_LINKS, THEATRES, LinkDecl, build_world, kind as link_kind, policy_outcomes
 
 DEFAULT_SCENARIO = Path(__file__).resolve().parents[2] / "scenarios" / "baseline.yaml"
 
@@ -37,8 +37,6 @@ SERIES = ("china_rung", "china_iran_rung", "china_nk_rung", "front", "escalation
 #: (china_stays_throughout, china_iran_stays, china_nk_breaks_ever, ...).
 HORIZON_LINKS = {"russia": "china", "iran": "china_iran", "north_korea": "china_nk"}
 
-#: Fixed structural weight (documented in docs/model.md, "Structural constants").
-COUPLING_SCALE = 0.3
 #: The state that leads secondary sanctions: its level is the coalition's intensity.
 SANCTIONS_LEADER = POLICY_LINKS[0].source
 
@@ -111,8 +109,10 @@ class AxisModel(mesa.Model):
                                              "prestige_cost", "allies_cost")})
             for kind in ("sanctions", "aid", "deterrence", "strikes", "resistance")}
         self._profiles()
-        self.momentum = {"russia": self.p["theatres.ukraine.momentum"].copy(),
-                         "iran": np.zeros(n), "north_korea": np.zeros(n)}
+        # each theatre's belligerent: its position at month 0 and its smoothed momentum (world.py)
+        self.position0 = {t.belligerent: self.p[t.position].copy() for t in THEATRES}
+        self.momentum = {t.belligerent: np.zeros(n) for t in THEATRES}
+        self.momentum["russia"] = self.p["theatres.ukraine.momentum"].copy()
         self.broad_active = np.zeros(n, dtype=bool)
         self.months_over = np.zeros(n)
         self.months_under = np.zeros(n)
@@ -125,6 +125,7 @@ class AxisModel(mesa.Model):
         self.months_below = {j: np.zeros(n, dtype=np.int16) for j in self.china.partners}
         self._escalation0 = self._axis_escalation()
         self._sk0 = self.commit("south_korea", "ukraine").copy()
+        self._nk_capability0 = self.p["states.north_korea.capability"].copy()
         self.events = {}
         for ev in sc.events:
             self.events.setdefault(ev.month, []).append(ev)
@@ -232,9 +233,10 @@ class AxisModel(mesa.Model):
 
     def _context(self) -> dict:
         p = self.p
-        scale = p["decision.failure_scale"]
-        failure = {j: th.perceived_failure(self.momentum[j] - p.get(f"states.{j}.ambition", self.zero), scale)
-                   for j in self.momentum}
+        scale, pos_scale = p["decision.failure_scale"], p["decision.position_scale"]
+        failure = {t.belligerent: th.perceived_failure(
+            self.momentum[t.belligerent] - p.get(f"states.{t.belligerent}.ambition", self.zero), scale,
+            p[t.position] - self.position0[t.belligerent], pos_scale) for t in THEATRES}
         partners = [s for s in self.axis if s != "china"]
         failure_axis = sum(failure[j] for j in partners) / len(partners)
         failure["china"] = failure_axis
@@ -248,9 +250,7 @@ class AxisModel(mesa.Model):
         i_china = np.where(self.broad_active, np.maximum(i_eff, broad), i_eff)
         return {
             "failure": failure, "failure_axis": failure_axis,
-            "disruption": th.hormuz_disruption(p["theatres.middle_east.escalation"],
-                                               p["theatres.middle_east.hormuz_threshold"],
-                                               p["theatres.middle_east.disruption_width"]),
+            "disruption": self._disruption(),
             "tension": p["theatres.korea.tension"],
             "cohesion": cohesion,
             "intensity": i_eff, "intensity_china": i_china, "us_level": us_level,
@@ -258,7 +258,24 @@ class AxisModel(mesa.Model):
             "redline": p[ss + "redline_rung"],
             "west_dep": {sid: self._west_dep(sid) for sid in self.world.state_ids},
             "aid": self._levels("aid"),
+            "exposure": {sid: self._theatre_exposure(sid) for sid in self.axis},
         }
+
+    def _theatre_exposure(self, sid: str) -> dict[str, np.ndarray]:
+        """What each theatre's chaos costs state ``sid`` this month (before its caution): the Ukraine
+        war's spill-overs through its dependency on Europe, Hormuz disruption through its Gulf oil,
+        Korean tension through its dependency on South Korea and Japan."""
+        p, agent = self.p, self.by_id[sid]
+        return {
+            "ukraine": agent.dep("europe") * p["theatres.ukraine.spillover"],
+            "middle_east": p.get(f"states.{sid}.gulf_oil_dependency", self.zero) * self._disruption(),
+            "korea": (agent.dep("south_korea") + agent.dep("japan")) * p["theatres.korea.tension"],
+        }
+
+    def _disruption(self) -> np.ndarray:
+        me = "theatres.middle_east."
+        return th.hormuz_disruption(self.p[me + "escalation"], self.p[me + "hormuz_threshold"],
+                                    self.p[me + "disruption_width"])
 
     def _cohesion0(self) -> np.ndarray:
         return self.drawn["policies.allied_cohesion.level"]
@@ -281,7 +298,8 @@ class AxisModel(mesa.Model):
             exposure=cost, west_dep=self.one, intensity=self.one, threat=z, redline=self.no_redline,
             instability=risk, risk_tolerance=agent.risk_tolerance, failure=self.ctx["failure"]["russia"],
             prestige_stake=z if stake is None else stake,
-            cohesion=z if cohesion is None else -cohesion, current=current)
+            cohesion=z if cohesion is None else -cohesion, current=current,
+            neutral=self.p["decision.neutral_failure"])
 
     def _inputs_sanctions(self, agent, target, current):
         """Secondary sanctions on China: the axis's escalation makes them attractive to a hostile
@@ -349,15 +367,22 @@ class AxisModel(mesa.Model):
     def _inputs_support(self, agent, partner, current):
         ctx, p, i = self.ctx, self.p, agent.state_id
         china = i == "china"   # the West's redline covers weapons from China to any partner
-        korea_dep = agent.dep("south_korea") + agent.dep("japan")
-        gulf = p.get(f"states.{i}.gulf_oil_dependency", self.zero)
-        instability = (gulf * ctx["disruption"] * (2.0 if partner == "iran" else 1.0)
-                       + korea_dep * ctx["tension"] * (2.0 if partner == "north_korea" else 1.0))
+        # Each theatre's chaos weighs on the link that feeds it (support to its belligerent), by
+        # `instability_own`, and on the others by `instability_spill`.
+        own, spill = p["decision.instability_own"], p["decision.instability_spill"]
+        exposure = ctx["exposure"].get(i) or self._theatre_exposure(i)
+        instability = sum(exposure[t.id] * (own if partner == t.belligerent else spill) for t in THEATRES)
+        # Hormuz disruption cuts the oil that passes it (the Middle East belligerent's) and raises
+        # the value of every other partner's energy.
+        gulf_seller = next(t.belligerent for t in THEATRES if t.id == "middle_east")
+        disruption = ctx["disruption"]
+        energy_value = 1.0 - disruption if partner == gulf_seller else \
+            1.0 + p["theatres.middle_east.energy_premium"] * disruption
         return rules.LinkInputs(
             alignment=p.get(f"states.{i}.alignment.{partner}", self.one),
             hostility=agent.hostility,
-            leverage=self.by_id[partner].dep(i) + agent.dep(partner),
-            energy=p.get(f"states.{i}.energy_imports.{partner}", self.zero),
+            leverage=self._dependency_on(partner, i) + agent.dep(partner),
+            energy=p.get(f"states.{i}.energy_imports.{partner}", self.zero) * energy_value,
             bond=p.get(f"states.{i}.leader_bond.{partner}", self.zero),
             tie_floor=p["decision.tie_floor_rung"],
             exposure=agent.sanction_exposure,
@@ -367,10 +392,24 @@ class AxisModel(mesa.Model):
             redline=ctx["redline"] if china else self.no_redline,
             instability=instability,
             risk_tolerance=agent.risk_tolerance,
-            failure=0.5 * ctx["failure"].get(partner, ctx["failure_axis"]) + 0.5 * ctx["failure_axis"],
+            failure=self._link_failure(partner),
             prestige_stake=p.get(f"states.{i}.prestige_stake", self.zero),
             cohesion=ctx["cohesion"],
-            current=current)
+            current=current, neutral=p["decision.neutral_failure"])
+
+    def _link_failure(self, partner: str) -> np.ndarray:
+        """Perceived failure on a link: the partner's own, by the share ``failure_own_share``, and
+        the partners' average (Hadley's 'axis of losers' is about each and all of them)."""
+        ctx, own = self.ctx, self.p["decision.failure_own_share"]
+        return own * ctx["failure"].get(partner, ctx["failure_axis"]) + (1.0 - own) * ctx["failure_axis"]
+
+    def _dependency_on(self, partner: str, supporter: str) -> np.ndarray:
+        """The partner's dependency on its supporter, raised by the secondary sanctions in force,
+        which close the partner's other outlets: pressure binds (Schuman, M5).  The weight
+        ``pressure_binds`` is the share of the partner's remaining trade (1 - dependency) that
+        full-intensity sanctions push onto its supporter (0: none)."""
+        dep = self.by_id[partner].dep(supporter)
+        return dep + self.p["decision.weights.pressure_binds"] * self.ctx["intensity"] * (1.0 - dep)
 
     def note_held_terms(self, link: LinkDecl, x: rules.LinkInputs, w: rules.Weights, choice: np.ndarray) -> None:
         if self.recorder is not None and link.kind != "support":
@@ -447,7 +486,7 @@ class AxisModel(mesa.Model):
         resistance = sum(self.level(lk) for lk in self.world.links_of("resistance")) if \
             self.world.links_of("resistance") else self.one
         aid = self._levels("aid")
-        donors = sum(level * b[sid].capability for sid, level in aid) / max(len(aid), 1)
+        donors = p[u + "aid_weight"] * sum(level * b[sid].capability for sid, level in aid) / max(len(aid), 1)
         ukraine_in = (p[u + "ukraine_strength"] * b["ukraine"].capability * resistance + donors
                       + p[u + "arms_weight"] * b["south_korea"].capability * self.commit("south_korea", "ukraine"))
         front0 = p[u + "front"]
@@ -456,7 +495,7 @@ class AxisModel(mesa.Model):
         self.momentum["russia"] = th.ema(self.momentum["russia"], front - front0, rate)
 
         # Middle East: Iran's capability (Chinese oil money, Russian help, Israeli strikes).
-        me = "theatres.middle_east."
+        me, k_ = "theatres.middle_east.", "theatres.korea."
         escalation0 = p[me + "escalation"]
         strikes = self._levels("strikes")
         deterrence_me = sum(level * b[sid].capability for sid, level in strikes) / max(len(strikes), 1)
@@ -467,8 +506,11 @@ class AxisModel(mesa.Model):
                                       deterrence_me, escalation0)
         self.momentum["iran"] = th.ema(self.momentum["iran"], iran_cap - iran_cap0, rate)
         tension0 = p["theatres.korea.tension"]
+        damping, contagion = p["theatres.deterrence_damping"], coupling * p["theatres.coupling_scale"]
+        moved = {name: p[path] - self.drawn[path] for name, path in
+                 (("front", u + "front"), ("escalation", me + "escalation"), ("tension", k_ + "tension"))}
         target_e = th.driven_target(p[me + "iran_drive"], b["iran"].risk_tolerance, iran_cap, deterrence_me,
-                                    coupling * COUPLING_SCALE, tension0, front0)
+                                    damping, contagion, moved["tension"] + moved["front"])
         escalation = th.relax_step(escalation0, target_e, p[me + "rate"], p[me + "noise"], z["escalation"])
 
         # Korea: North Korea's drive, boosted by Russian missile/space help, vs allied deterrence.
@@ -477,9 +519,13 @@ class AxisModel(mesa.Model):
         deterrers = self._levels("deterrence")
         deterrence_ip = sum(level * b[sid].capability for sid, level in deterrers) / max(len(deterrers), 1)
         target_t = th.driven_target(p[k + "nk_drive"], b["north_korea"].risk_tolerance, nk_cap, deterrence_ip,
-                                    coupling * COUPLING_SCALE, escalation0, front0)
+                                    damping, contagion, moved["escalation"] + moved["front"])
         tension = th.relax_step(tension0, target_t, p[k + "rate"], p[k + "noise"], z["tension"])
-        self.momentum["north_korea"] = th.ema(self.momentum["north_korea"], tension - tension0, rate)
+        # North Korea's momentum is the change of its capability (its position), not of the tension
+        # it stirs: its capability moves only by events, so the momentum decays toward 0 otherwise.
+        nk = "states.north_korea.capability"
+        self.momentum["north_korea"] = th.ema(self.momentum["north_korea"], p[nk] - self._nk_capability0, rate)
+        self._nk_capability0 = p[nk].copy()
 
         p[u + "front"] = front
         p["states.iran.capability"] = iran_cap
@@ -487,10 +533,14 @@ class AxisModel(mesa.Model):
         p[k + "tension"] = tension
 
         # Allies close ranks as the axis escalates beyond November 2024 (and loosen as it calms).
+        # The partners' own theatres escalating beyond month 0 close ranks too (theatre_response).
         escalation_axis = self._axis_escalation()
-        target_a = np.clip(self._cohesion0() + p["policies.allied_cohesion.response"]
+        ac = "policies.allied_cohesion."
+        regional = (escalation - self.drawn[me + "escalation"]) + (tension - self.drawn[k + "tension"])
+        target_a = np.clip(self._cohesion0() + p[ac + "response"]
                            * ((escalation_axis - self._escalation0)
-                              + 0.5 * (self.commit("south_korea", "ukraine") - self._sk0)), 0.0, 1.0)
+                              + p[ac + "arms_weight"] * (self.commit("south_korea", "ukraine") - self._sk0))
+                           + p[ac + "theatre_response"] * regional, 0.0, 1.0)
         p["policies.allied_cohesion.level"] = th.ema(p["policies.allied_cohesion.level"], target_a,
                                                        p["decision.cohesion_rate"])
 
@@ -510,7 +560,7 @@ class AxisModel(mesa.Model):
                                          self.broad_active, p[ss + "broad_intensity"])
         energy_hit = p["states.china.gulf_oil_dependency"] * th.hormuz_disruption(
             escalation, p[me + "hormuz_threshold"], p[me + "disruption_width"])
-        self.cost = self.cost + sanctions_hit + 0.1 * energy_hit
+        self.cost = self.cost + sanctions_hit + p[me + "energy_hit_weight"] * energy_hit
 
         # Slow decoupling from Western markets (self-sufficiency drive).
         for sid, agent in b.items():

@@ -33,11 +33,11 @@ def ema(previous, value, rate):
     return previous + rate * (value - previous)
 
 
-def driven_target(drive, risk_tolerance, capability, deterrence, coupling, other_a, other_b):
+def driven_target(drive, risk_tolerance, capability, deterrence, damping, coupling, others_change):
     """Where a regional theatre's level is driven: the belligerent's drive x risk tolerance x
-    capability, damped by half of the deterrence it meets, plus the spill-over from the two
-    *other* theatres (``coupling`` x their levels summed, 0 when they sum to 1)."""
-    return drive * risk_tolerance * capability * (1 - 0.5 * deterrence) + coupling * (other_a + other_b - 1.0)
+    capability, of which full deterrence removes the share ``damping``, plus the spill-over of
+    the *other* theatres (``coupling`` x how far they have moved since month 0, summed)."""
+    return drive * risk_tolerance * capability * (1 - damping * deterrence) + coupling * others_change
 
 
 def capability_step(capability, rate, revenue, attrition, deterrence, escalation):
@@ -63,11 +63,14 @@ def sanctions_hit(exposure, west_dep, intensity, visibility_at_rung, broad_activ
     return exposure * west_dep * np.maximum(intensity * visibility_at_rung, broad_active * broad_intensity)
 
 
-def perceived_failure(shortfall, scale):
-    """0.5 when a partner moves as fast as its aims require; toward 1 as it falls short.
+def perceived_failure(shortfall, scale, gained, position_scale):
+    """0.5 when a partner holds its November 2024 position and moves as fast as its aims
+    require; toward 1 as it falls short or loses ground, toward 0 as it advances or wins.
 
     ``shortfall`` is the partner's smoothed momentum minus its ambition (the momentum it
-    needs): for Russia a frozen line already reads as failing (Hadley, M26).
+    needs): for Russia a frozen line already reads as failing (Hadley, M26).  ``gained`` is
+    its position now minus at month 0 (the front; a partner's capability): a Russia that has
+    won reads as succeeding although its front no longer moves, one that collapses as failing
+    although its losses have stopped (Hadley, F14: success is achieving the war aims).
     """
-    momentum = shortfall
-    return sigmoid(-momentum / scale)
+    return sigmoid(-(shortfall / scale + gained / position_scale))

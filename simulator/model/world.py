@@ -62,6 +62,8 @@ class TheatreDecl:
     label: str
     level: str           # the scenario path of its level
     description: str
+    belligerent: str     # the axis state that wages it: support to it feeds this theatre
+    position: str        # the scenario path read as the belligerent's position (its success)
 
 
 STATES: tuple[StateDecl, ...] = (
@@ -115,10 +117,15 @@ POLICY_LINKS: tuple[LinkDecl, ...] = (
 
 THEATRES: tuple[TheatreDecl, ...] = (
     TheatreDecl("ukraine", "Ukraine front", "theatres.ukraine.front",
-                "Russia's progress toward its war aims (0 none .. 1 achieved)"),
+                "Russia's progress toward its war aims (0 none .. 1 achieved)",
+                belligerent="russia", position="theatres.ukraine.front"),
     TheatreDecl("middle_east", "Middle East escalation", "theatres.middle_east.escalation",
-                "0 calm .. 1 regional war (Hormuz disrupted above its threshold)"),
-    TheatreDecl("korea", "Korean tension", "theatres.korea.tension", "0 calm .. 1 crisis"),
+                "0 calm .. 1 regional war (Hormuz disrupted above its threshold)",
+                belligerent="iran", position="states.iran.capability"),
+    # North Korea's success is its capability, not its escalation: tension it stirs closes the
+    # allies' ranks and costs its supporters; it lends them no prestige.
+    TheatreDecl("korea", "Korean tension", "theatres.korea.tension", "0 calm .. 1 crisis",
+                belligerent="north_korea", position="states.north_korea.capability"),
 )
 
 TERMS: tuple[TermDecl, ...] = (

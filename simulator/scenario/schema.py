@@ -139,6 +139,10 @@ class Ukraine(Strict):
     ukraine_strength: Num(0, 2) = Field(description="Ukraine's fighting strength (before Western support)")
     axis_elasticity: Num(0, 3) = Field(description="how much axis support multiplies Russia's strength")
     arms_weight: Num(0, 1) = Field(description="weight of South Korea's arms in Ukraine's strength")
+    aid_weight: Num(0, 3) = Field(description="how much the donors' aid (level x capability, averaged) adds "
+                                              "to Ukraine's strength")
+    spillover: Share = Field(description="the war's spill-overs (disrupted European markets, escalation risk) "
+                                         "borne by a state in proportion to its dependency on Europe")
     rate: Num(0, 1) = Field(description="how fast the theatre moves toward its pressures (per month)")
     noise: Num(0, 1) = Field(description="month-to-month randomness of the theatre")
 
@@ -154,6 +158,10 @@ class MiddleEast(Strict):
     noise: Num(0, 1) = Field(description="month-to-month randomness of the theatre")
     hormuz_threshold: Share = Field(description="escalation at which Hormuz flows are disrupted")
     disruption_width: Num(0.001, 1) = Field(description="how gradually Hormuz disruption sets in around the threshold")
+    energy_premium: Num(0, 3) = Field(description="how much Hormuz disruption raises the value of energy bought "
+                                                  "from a partner whose oil does not pass Hormuz")
+    energy_hit_weight: Num(0, 1) = Field(description="weight of Hormuz disruption in China's cost index, "
+                                                     "relative to a sanctions hit")
 
 
 class Korea(Strict):
@@ -169,6 +177,9 @@ class Theatres(Strict):
     middle_east: MiddleEast
     korea: Korea
     coupling: Share = Field(description="cross-theatre contagion (0 separate wars, 1 one global war)")
+    coupling_scale: Num(0, 2) = Field(description="how far full contagion (coupling 1) moves a theatre's target "
+                                                  "per unit change of the other theatres since month 0")
+    deterrence_damping: Share = Field(description="share of a belligerent's drive that full deterrence removes")
 
 
 class SecondarySanctions(Strict):
@@ -188,6 +199,9 @@ class UkraineSupport(Strict):
 class AlliedCohesion(Strict):
     level: Share = Field(description="cohesion of the US, European and Asian allies (month-0 value; evolves)")
     response: Num(0, 3) = Field(description="how strongly allies close ranks as the axis escalates")
+    arms_weight: Num(0, 2) = Field(description="weight of South Korea's arms to Ukraine in the allies' cohesion")
+    theatre_response: Num(0, 3) = Field(description="how strongly allies close ranks as the partners' theatres "
+                                                    "(Middle East, Korea) escalate beyond month 0")
 
 
 class Deterrence(Strict):
@@ -221,6 +235,8 @@ class Weights(Strict):
     prestige_cost: Num(0, 20) = Field(description="the prestige staked on its partners' success")
     allies_cost: Num(0, 20) = Field(description="US allies closing ranks")
     tie: Num(0, 10) = Field(description="the personal tie between the leaders")
+    pressure_binds: Num(0, 5) = Field(description="how much the sanctions a partner bears raise its dependency "
+                                                  "on its supporters (and so their leverage); 0: not at all")
 
 
 class PolicyWeights(Strict):
@@ -252,6 +268,15 @@ class Decision(Strict):
     gain_curvature: Num(0.05, 3) = Field(description="gain of rung k is (k/4)**this (<1: diminishing)")
     visibility_curvature: Num(0.05, 5) = Field(description="sanction visibility of rung k is (k/4)**this")
     tie_floor_rung: Num(0, 4) = Field(description="the leaders' tie rewards support up to this rung, not beyond")
+    position_scale: Num(0.001, 1) = Field(description="change of a partner's position since month 0 (front, "
+                                                      "capability) that reads as clear success or failure")
+    failure_own_share: Share = Field(description="share of a link's perceived failure that is the partner's own "
+                                                 "(the rest: the partners' average)")
+    neutral_failure: Share = Field(description="perceived failure that is neither a prestige cost nor a gain")
+    instability_own: Num(0, 5) = Field(description="weight of a theatre's instability on the link that feeds it "
+                                                   "(support to its belligerent)")
+    instability_spill: Share = Field(description="share of a theatre's instability charged to a link that does "
+                                                 "not feed it (1: every link pays for every theatre)")
     weights: Weights
     policy_weights: PolicyWeightSet
     policy_temperature: Num(0.001, 10) = Field(
