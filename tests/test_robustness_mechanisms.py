@@ -66,7 +66,7 @@ def test_hormuz_disruption_raises_the_value_of_russian_energy(write_yaml):
     hormuz = events(write_yaml, "hormuz", "{month: 1, path: theatres.middle_east.escalation, set: 0.95}")
     on = outcomes(hormuz, "theatres.middle_east.energy_premium=1.0")
     off = outcomes(hormuz, "theatres.middle_east.energy_premium=0.0")
-    assert beyond(paired_difference(off["china_stays"], on["china_stays"]), +1)
+    assert beyond(paired_difference(off["china_rung"], on["china_rung"]), +1)
 
 
 def test_pressure_binds_when_its_weight_is_on():
@@ -140,3 +140,25 @@ def test_the_literal_scan_finds_a_planted_constant(tmp_path):
     planted.write_text('"""doc 0.3"""\nx = 0.3 * y\n', encoding="utf-8")
     assert [v for _, v in _literals(planted)] == [0.3]
     assert not math.isnan(sum(ALLOWED))
+
+
+def test_the_partners_bear_sanctions_in_proportion_to_their_exposure(write_yaml):
+    """Iran's and North Korea's remaining trade is within reach of secondary sanctions: the sanction
+    cost on their links scales with their own exposure, and a more exposed Iran backs Russia less."""
+    from simulator.model.model import AxisModel
+    path = SCENARIOS / "secondary_sanctions.yaml"
+    lo = AxisModel(load_scenario(path, ["states.iran.sanction_exposure=0.1"]), replicates=64, seed=3, fixed=True)
+    hi = AxisModel(load_scenario(path, ["states.iran.sanction_exposure=0.3"]), replicates=64, seed=3, fixed=True)
+    for m in (lo, hi):
+        m.step()
+        m.ctx = m._context()
+    x_lo, x_hi = lo.link_inputs(lo.by_id["iran"], "russia"), hi.link_inputs(hi.by_id["iran"], "russia")
+    np.testing.assert_allclose(x_lo.west_dep, sum(lo.by_id["iran"].dependency.values()))
+    from simulator.model import decisions as rules
+    cost_lo = rules.drivers(x_lo, lo.weights)["sanction_cost"]
+    cost_hi = rules.drivers(x_hi, hi.weights)["sanction_cost"]
+    np.testing.assert_allclose(cost_hi, 3 * cost_lo)
+    assert np.all(cost_lo < 0)
+    a = outcomes(path, "states.iran.sanction_exposure=0.1")
+    b = outcomes(path, "states.iran.sanction_exposure=0.3")
+    assert b["front"].mean() < a["front"].mean()            # less Iranian help: Russia advances less

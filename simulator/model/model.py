@@ -212,10 +212,17 @@ class AxisModel(mesa.Model):
         return sum(self.commit(s, "russia") for s in supporters) / len(supporters)
 
     def _west_dep(self, sid: str) -> np.ndarray:
+        """The share of a state's trade that sanctions can reach.  China, the target of secondary
+        sanctions: its trade with the coalition's markets.  An axis partner, already under primary
+        sanctions: its remaining trade, with every partner listed (secondary sanctions threaten
+        whoever still trades with it), so it bears them in proportion to its own exposure."""
+        agent = self.by_id[sid]
+        if sid in self.axis and sid != "china":
+            return sum(agent.dependency.values(), np.zeros(self.replicates))
         out = np.zeros(self.replicates)
         for c in self.coalition:
             if c != sid:
-                out = out + self.by_id[sid].dep(c)
+                out = out + agent.dep(c)
         return out
 
     def _coverage(self) -> np.ndarray:
