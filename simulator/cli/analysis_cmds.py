@@ -17,7 +17,8 @@ from pathlib import Path
 
 from ..experiment.store import MARKER, check_complete, mark_complete, prepare_dir, write_json, write_parquet
 from ..scenario import load_scenario
-from .common import UsageError, at_least, check_limits, info, progress_bar, table
+from .common import (UsageError, add_posterior_option, at_least, check_limits, info, posterior_from_args, progress_bar,
+                     table)
 
 # The analysis layer (pandas, SALib, prim, matplotlib) loads inside the commands, so that
 # `run.py --help` is fast.
@@ -64,6 +65,7 @@ def add_parser(sub) -> None:
     c.add_argument("--out", help="output folder (default: results/compare)")
     c.add_argument("--set", action="append", default=[], metavar="PATH=VALUE",
                    help="override a numeric parameter in every scenario (repeatable)")
+    add_posterior_option(c)
     c.add_argument("--quiet", action="store_true", help="no progress bar or messages on stderr")
     c.add_argument("--force", action="store_true", help="overwrite a non-empty output folder")
     c.add_argument("--no-charts", action="store_true", help="skip the PNG/SVG charts")
@@ -98,6 +100,7 @@ def add_parser(sub) -> None:
     s.add_argument("--out", help="output folder, a sweep store (default: results/sensitivity/<scenario>)")
     s.add_argument("--set", action="append", default=[], metavar="PATH=VALUE",
                    help="override a parameter of the base scenario (repeatable)")
+    add_posterior_option(s)
     s.add_argument("--resume", action="store_true", help="continue an interrupted run in --out")
     from .sweep_cmd import add_dask_timeout
     add_dask_timeout(s)
@@ -173,7 +176,7 @@ def compare_setup(resolved: list, runs: int | None, seed: int | None):
 
 
 def write_compare_folder(out: Path, resolved: list, members, runs: int, seed: int, overrides: list[str],
-                         charts: bool = True, command: str | None = None, on_written=None):
+                         charts: bool = True, command: str | None = None, on_written=None, posterior=None):
     """Write a compare folder: each member's run folder as it comes from ``members`` (an iterable
     of (label, sub-folder, ensemble)), then compare.parquet, the manifest, charts and report.
     The one code path of `run.py compare` and ``simulator.compare(...).save``; returns the table."""
@@ -183,9 +186,12 @@ def write_compare_folder(out: Path, resolved: list, members, runs: int, seed: in
     from .folders import write_run_folder
     out = Path(out)
     frames, entries = [], []
+    extra = {"overrides": list(overrides)}
+    if posterior is not None:
+        extra["posterior"] = posterior.file
     for (label, sub, ens), res in zip(members, resolved):
         write_run_folder(out / sub, ens, args_line=command, charts=charts,
-                         extra_manifest={"overrides": list(overrides), "compare_label": label})
+                         extra_manifest={**extra, "compare_label": label})
         frames.append((label, ens.outcomes))
         entries.append({"label": label, "name": res.name, "file": res.file, "folder": sub,
                         "scenario_hash": res.digest()})
@@ -198,6 +204,9 @@ def write_compare_folder(out: Path, resolved: list, members, runs: int, seed: in
         "time": provenance.now(), "git": provenance.git_hash(), "versions": provenance.versions(),
         "note": "common random numbers: every scenario ran with the same seed and replicates",
     }
+    if posterior is not None:
+        manifest["posterior"] = {"file": posterior.file, "sha256": posterior.sha256,
+                                 "metadata": posterior.metadata, "rows": posterior.rows}
     write_parquet(out / "compare.parquet", comparison)
     write_json(out / "manifest.json", manifest)
     if charts:
@@ -217,6 +226,7 @@ def cmd_compare(args) -> int:
         raise UsageError("compare needs at least two scenarios")
     resolved = [load_scenario(path, args.set) for path in args.scenarios]     # validate all first
     labels, folders, runs, seed, notes = compare_setup(resolved, args.runs, args.seed)
+    posterior = posterior_from_args(args, resolved)
     for note in notes:
         info(f"note: {note}", args.quiet)
     out = Path(args.out or "results/compare")
@@ -225,14 +235,21 @@ def cmd_compare(args) -> int:
     def members():
         for res, label, sub in zip(resolved, labels, folders):
             with progress_bar(runs, label, args.quiet) as bar:
-                ens = run_ensemble(res, runs=runs, seed=seed, progress=bar.update)
+                ens = run_ensemble(res, runs=runs, seed=seed, progress=bar.update, posterior=posterior)
+            summaries.append(summarize(ens))
             yield label, sub, ens
 
+    from ..analysis.index import draws_line
+    from ..analysis.summary import summarize
+    summaries: list[dict] = []
     comparison = write_compare_folder(out, resolved, members(), runs, seed, args.set,
                                       charts=not args.no_charts,
-                                      on_written=lambda path: info(f"wrote {path}", args.quiet))
+                                      on_written=lambda path: info(f"wrote {path}", args.quiet),
+                                      posterior=posterior)
     headers, rows = cmp.table_lines(comparison)
     print(table(headers, rows))
+    if posterior is not None:
+        print(draws_line(summaries))
     print(f"\nCommon random numbers (seed {seed}, {runs} runs each): differences are paired run by run; "
           f"95% CI = mean +/- 1.96 sd/sqrt(n) of the per-run differences.")
     info(f"wrote {out}", args.quiet)
@@ -441,13 +458,14 @@ def cmd_sensitivity(args) -> int:
         seen.add(prm.path)
         if not prm.high > prm.low:
             raise UsageError(f"--param {prm.path}: sensitivity needs LOW < HIGH")
+    posterior = posterior_from_args(args, resolved, fixed=False)
     sc = resolved.scenario
     seed = int(sc.seed if args.seed is None else args.seed)
     spec = SweepSpec(params=params, design=args.method,
                      samples=args.samples or DEFAULT_SAMPLES[args.method], runs=int(args.runs or sc.runs),
                      seed=seed, block=int(args.block or DEFAULT_BLOCK))
     try:
-        plan = plan_sweep(resolved, spec, overrides=args.set)
+        plan = plan_sweep(resolved, spec, overrides=args.set, posterior=posterior)
     except ValueError as exc:
         raise UsageError(str(exc)) from None
     out = Path(args.out) if args.out else Path("results") / "sensitivity" / resolved.name
