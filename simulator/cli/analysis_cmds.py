@@ -15,7 +15,8 @@ import re
 import sys
 from pathlib import Path
 
-from ..experiment.store import MARKER, check_complete, mark_complete, prepare_dir, write_json, write_parquet
+from ..experiment.store import (MARKER, check_complete, lock_folder, mark_complete, prepare_dir, read_marker, write_json,
+                                write_parquet)
 from ..scenario import load_scenario
 from .common import (UsageError, add_posterior_option, at_least, check_limits, info, posterior_from_args, progress_bar,
                      table)
@@ -275,6 +276,7 @@ def plot_folder(folder: str | Path, network_months: list[int] | None = None) -> 
     folder = Path(folder)
     if folder.is_dir() and not (folder / "manifest.json").exists() and not (folder / MARKER).exists():
         return _plot_tree(folder, network_months)
+    hold_folder(folder)
     check_folder_complete(folder)
     kind = folder_kind(folder)
     if kind == "run":
@@ -347,6 +349,25 @@ def _draw_discovery_from_file(folder: Path) -> list[Path]:
     return draw_discovery(folder, d, summary, read_manifest(folder))
 
 
+def hold_folder(folder: Path) -> None:
+    """Take the lock of an output folder that explain, discover, plot or report are about to read
+    and write into, as the commands that write folders do, then check that it is complete.
+
+    While one of them works, a `run --force`, `sweep --force` or `--resume` into the folder is
+    refused (exit 2, naming this process), and it is refused itself while such a writer holds the
+    folder.  A member of a compare folder is held with its compare folder (which `compare
+    --force` clears).  A folder this program did not write is left alone (the command then says
+    what it lacks)."""
+    folder = Path(folder)
+    if not folder.is_dir() or not ((folder / MARKER).exists() or (folder / "manifest.json").exists()):
+        return
+    parent = read_marker(folder.parent)
+    if parent is not None and parent.get("kind") == "compare" and folder.name in parent.get("dirs", []):
+        lock_folder(folder.parent)
+    lock_folder(folder)
+    check_folder_complete(folder)
+
+
 def check_folder_complete(folder: Path) -> None:
     """Refuse a folder (or a member of a compare folder) whose writer did not finish."""
     from ..analysis.inputs import read_json
@@ -362,6 +383,7 @@ def check_folder_complete(folder: Path) -> None:
 @_usage
 def cmd_report(args) -> int:
     from ..analysis.report import write_report
+    hold_folder(Path(args.folder))
     check_folder_complete(Path(args.folder))
     for p in write_report(args.folder):
         print(p)
@@ -376,6 +398,7 @@ def cmd_explain(args) -> int:
     from ..analysis.report import write_report
     from ..charts.explain_charts import draw_explain
     folder = Path(args.folder)
+    hold_folder(folder)
     if args.agent != "china":
         from ..analysis.explain import explain_agent
         data = explain_agent(folder, args.agent)
@@ -409,6 +432,7 @@ def cmd_discover(args) -> int:
     if not 0.0 < args.max_qp <= 1.0:
         raise UsageError("--max-qp must be in (0, 1]")
     folder = Path(args.folder)
+    hold_folder(folder)
     d = discover_folder(folder, args.target, max_boxes=args.boxes, min_coverage=args.min_coverage,
                         max_params=args.max_params, include=args.include, max_qp=args.max_qp)
     write_json(folder / "discovery.json", d.to_dict())
