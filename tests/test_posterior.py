@@ -261,3 +261,60 @@ def test_posterior_with_fixed_is_refused_and_api_raises(tmp_path, resolved, caps
     from simulator.scenario import ScenarioError
     with pytest.raises(ScenarioError, match="weight"):
         simulator.run("baseline", runs=10, posterior=write_posterior(tmp_path / "z.parquet", cols, weight=[0, 0]))
+
+
+def test_sweep_on_two_workers_and_after_resume_gives_the_same_bytes(tmp_path, resolved, capsys):
+    _, cols = two_rows(resolved, 4)
+    file = write_posterior(tmp_path / "p.parquet", cols, weight=[3, 1])
+    base = ["sweep", str(BASELINE), "--set", SHORT[0], "--param", "theatres.coupling=0:0.6:3", "--runs", "90",
+            "--block", "30", "--seed", "4", "--no-charts", "--quiet", "--posterior", str(file)]
+    one, two = tmp_path / "one", tmp_path / "two"
+    assert main([*base, "--out", str(one)]) == 0
+    assert main([*base, "--out", str(two), "--workers", "2"]) == 0
+    assert (one / "points.parquet").read_bytes() == (two / "points.parquet").read_bytes()
+    for task in sorted((two / "tasks").glob("p*.parquet"))[::2]:      # as if interrupted
+        task.unlink()
+    assert main([*base, "--out", str(two), "--resume"]) == 0
+    assert (one / "points.parquet").read_bytes() == (two / "points.parquet").read_bytes()
+    prior = tmp_path / "prior"
+    assert main([*base[:-2], "--out", str(prior)]) == 0
+    assert (prior / "points.parquet").read_bytes() != (one / "points.parquet").read_bytes()
+
+
+def test_sensitivity_and_compare_run_on_a_posterior(tmp_path, resolved, capsys):
+    paths, cols = two_rows(resolved, 2)
+    file = write_posterior(tmp_path / "p.parquet", cols, weight=[1, 1])
+    sha = hashlib.sha256(file.read_bytes()).hexdigest()
+    out = tmp_path / "sens"
+    assert main(["sensitivity", str(BASELINE), "--set", SHORT[0], "--param", "theatres.coupling=0:0.6",
+                 "--samples", "4", "--runs", "20", "--out", str(out), "--no-charts", "--quiet",
+                 "--posterior", str(file)]) == 0
+    assert json.loads((out / "manifest.json").read_text())["sweep"]["posterior"] == sha
+    cmp_out = tmp_path / "cmp"
+    assert main(["compare", str(BASELINE), str(BASELINE.parent / "secondary_sanctions.yaml"), "--set", SHORT[0],
+                 "--runs", "100", "--out", str(cmp_out), "--no-charts", "--quiet", "--posterior", str(file)]) == 0
+    assert "Parameters: posterior" in capsys.readouterr().out
+    manifest = json.loads((cmp_out / "manifest.json").read_text())
+    assert manifest["posterior"]["sha256"] == sha
+    for entry in manifest["scenarios"]:
+        runs = pd.read_parquet(cmp_out / entry["folder"] / "runs.parquet")
+        assert set(runs[paths[0]]) == set(cols[paths[0]])
+    api = simulator.compare(["baseline", "secondary_sanctions"], runs=100, set=SHORT, posterior=file)
+    for label, result in api.results.items():
+        folder = next(e["folder"] for e in manifest["scenarios"] if e["label"] == label)
+        pd.testing.assert_frame_equal(result.runs, pd.read_parquet(cmp_out / folder / "runs.parquet"))
+
+
+def test_the_index_table_says_when_a_posterior_was_used(tmp_path, resolved, capsys):
+    _, cols = two_rows(resolved, 2)
+    file = write_posterior(tmp_path / "p.parquet", cols, weight=[1, 1])
+    scenarios = [str(BASELINE), str(BASELINE.parent / "secondary_sanctions.yaml")]
+    for name, extra in (("post", ["--posterior", str(file)]), ("prior", [])):
+        assert main(["run", *scenarios, "--set", SHORT[0], "--runs", "50", "--out", str(tmp_path / name),
+                     "--no-charts", "--quiet", *extra]) == 0
+    printed = capsys.readouterr().out
+    assert printed.count("Parameters: posterior") == 1
+    index = (tmp_path / "post" / "index.md").read_text()
+    assert f"Parameters: posterior {file}" in index and "baseline, secondary_sanctions" in index
+    assert "posterior" in (tmp_path / "post" / "index.html").read_text()
+    assert "Parameters:" not in (tmp_path / "prior" / "index.md").read_text()
