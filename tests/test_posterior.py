@@ -227,6 +227,8 @@ def _bad_cases(tmp_path, resolved):
         (write_posterior(tmp_path / "noweight.parquet", cols), "weight", "missing"),
         (write_posterior(tmp_path / "negative.parquet", cols, weight=[1, -0.5]), "weight", "negative"),
         (write_posterior(tmp_path / "zero.parquet", cols, weight=[0, 0]), "weight", "every weight is zero"),
+        (write_posterior(tmp_path / "huge.parquet", cols, weight=[1e308, 1e308]), "weight", "rescale"),
+        (write_posterior(tmp_path / "inf.parquet", cols, weight=[1, float("inf")]), "weight", "not a finite"),
         (write_posterior(tmp_path / "nan.parquet", {p: [lo if math.isfinite(lo) else 0.0, float("nan")]},
                          weight=[1, 1]), p, "outside the parameter's bounds"),
         (garbage, "(file)", "cannot read it as Parquet"),

@@ -136,7 +136,10 @@ def read_posterior(file: str | Path) -> Posterior:
     for name, v in values.items():
         v.setflags(write=False)
     weights.setflags(write=False)
-    cumulative = np.cumsum(weights)
+    with np.errstate(over="ignore"):
+        cumulative = np.cumsum(weights)
+    if not np.isfinite(cumulative[-1]):
+        raise PosteriorError(label, WEIGHT, "the weights sum past the largest float; rescale them")
     cumulative.setflags(write=False)
     return Posterior(file=label, sha256=digest, metadata=metadata, columns=values, weights=weights,
                      cumulative=cumulative)
