@@ -55,7 +55,7 @@ class Posterior:
     @property
     def effective_rows(self) -> float:
         """Kish's effective sample size of the weights, (sum w)^2 / sum w^2."""
-        w = self.weights
+        w = self.weights / self.weights.max()          # any scale: no overflow
         return float(w.sum() ** 2 / np.square(w).sum())
 
     def applied(self, resolved: Resolved) -> list[str]:
