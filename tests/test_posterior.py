@@ -288,7 +288,8 @@ def test_sensitivity_and_compare_run_on_a_posterior(tmp_path, resolved, capsys):
     file = write_posterior(tmp_path / "p.parquet", cols, weight=[1, 1])
     sha = hashlib.sha256(file.read_bytes()).hexdigest()
     out = tmp_path / "sens"
-    assert main(["sensitivity", str(BASELINE), "--set", SHORT[0], "--param", "theatres.coupling=0:0.6",
+    assert main(["sensitivity", str(BASELINE), "--set", SHORT[0],
+                 "--param", "policies.secondary_sanctions.intensity=0:1",
                  "--samples", "4", "--runs", "20", "--out", str(out), "--no-charts", "--quiet",
                  "--posterior", str(file)]) == 0
     assert json.loads((out / "manifest.json").read_text())["sweep"]["posterior"] == sha
