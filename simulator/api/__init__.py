@@ -451,7 +451,8 @@ def sweep(scenario, params, design: str | None = None, samples: int | None = Non
 
     ``params``: {path: (low, high)} or {path: (low, high, levels)}, or 'PATH=LOW:HIGH[:N]'
     strings; ``design``: grid (default), lhs, sobol or morris; ``out``: the results store
-    (default: a new temporary folder); ``posterior``: a posterior file, as ``--posterior``.  Other arguments as for :func:`run` and the command.
+    (default: a new temporary folder); ``posterior``: a posterior file, as ``--posterior``.
+    Other arguments as for :func:`run` and the command.
     """
     import argparse
 

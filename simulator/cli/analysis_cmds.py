@@ -15,8 +15,8 @@ import re
 import sys
 from pathlib import Path
 
-from ..experiment.store import (MARKER, check_complete, lock_folder, mark_complete, prepare_dir, read_marker, write_json,
-                                write_parquet)
+from ..experiment.store import (MARKER, check_complete, lock_folder, mark_complete, prepare_dir, read_marker,
+                                write_json, write_parquet)
 from ..scenario import load_scenario
 from .common import (UsageError, add_posterior_option, at_least, check_limits, info, posterior_from_args, progress_bar,
                      table)
