@@ -179,3 +179,49 @@ def test_a_peer_that_is_not_a_dask_scheduler_fails_in_time(tmp_path, capsys):
 def test_dask_timeout_must_be_positive(tmp_path, capsys):
     assert main([*FAST, "--out", str(tmp_path / "s"), "--dask-timeout", "0"]) == 2
     assert "--dask-timeout" in capsys.readouterr().err
+
+
+def test_a_task_that_kills_its_worker_again_after_the_restart_is_recorded_failed_and_the_sweep_finishes(
+        tmp_path, capsys, monkeypatch):
+    """One task kills the worker process that runs it, every time.  The pool is restarted, the tasks
+    in flight run again (the suspects one at a time), the task kills its worker a second time and is
+    recorded failed; every other task -- including those that shared the pool with it -- finishes,
+    with the numbers of an undisturbed sweep, and the command exits 1 naming the task."""
+    import multiprocessing
+
+    import pandas as pd
+
+    from simulator.experiment import executors
+
+    argv = ["sweep", str(BASELINE), "--param", "theatres.coupling=0:1:5", "--runs", "120", "--block", "40",
+            "--seed", "5", "--no-charts", "--set", "horizon_months=12"]
+    calm = tmp_path / "calm"
+    assert main([*argv, "--out", str(calm), "--quiet"]) == 0
+    capsys.readouterr()
+
+    class ForkedPool(executors.ProcessExecutor):     # workers fork from this process: they see the patch
+        def _context(self):
+            return multiprocessing.get_context("fork")
+
+    original = executors.execute
+
+    def deadly(ctx, task):
+        if (task.point, task.block) == (2, 1):
+            os._exit(3)                               # the worker dies, as under SIGKILL or the OOM killer
+        return original(ctx, task)
+
+    monkeypatch.setattr(executors, "execute", deadly)
+    monkeypatch.setattr(executors, "make_executor", lambda workers=1, dask=None, **kw: ForkedPool(workers))
+    out = tmp_path / "hit"
+    assert main([*argv, "--out", str(out), "--workers", "2"]) == 1
+    err = capsys.readouterr().err
+    assert "1 of 15 tasks failed (points 2)" in err and "died twice" in err, err
+    assert "a worker process died 2 time(s)" in err, err
+    failures = [json.loads(line) for line in (out / "failures.jsonl").read_text().splitlines()]
+    assert [(f["point"], f["block"]) for f in failures] == [(2, 1)]
+    assert len(list((out / "tasks").glob("p*.parquet"))) == 14
+    hit, ref = pd.read_parquet(out / "points.parquet"), pd.read_parquet(calm / "points.parquet")
+    assert hit["complete"].tolist() == [True, True, False, True, True]
+    others = hit["point"] != 2
+    pd.testing.assert_frame_equal(hit[others].drop(columns="complete"), ref[others].drop(columns="complete"))
+    assert hit.loc[2, "runs"] == 80 and ref.loc[2, "runs"] == 120

@@ -11,7 +11,7 @@ import time
 import pytest
 
 from simulator.cli.main import main
-from simulator.experiment.store import MARKER, read_marker
+from simulator.experiment.store import LOCK, MARKER, read_marker
 
 from .conftest import BASELINE, ROOT, SCENARIOS
 
@@ -151,3 +151,88 @@ def test_interrupted_sweep_is_refused_by_plot(tmp_path, capsys):
     assert code == 2 and "incomplete" in err and "--resume" in err
     assert cli(capsys, *args, "--resume")[0] == 0
     assert cli(capsys, "plot", out)[0] == 0
+
+
+def _run_folder(tmp_path, capsys, name="r"):
+    out = tmp_path / name
+    assert cli(capsys, "run", BASELINE, "--runs", 200, "--set", "horizon_months=12", "--out", out, "--no-charts",
+               *QUIET)[0] == 0
+    return out
+
+
+def test_explain_discover_report_and_plot_are_refused_while_a_writer_holds_the_folder(tmp_path, capsys):
+    """explain, discover and report hold the folder's lock as writers do: while another process
+    writes it (here: holds its lock), each is refused, names the holder and writes nothing."""
+    out = _run_folder(tmp_path, capsys)
+    before = {p.name: p.stat().st_mtime_ns for p in out.iterdir() if p.name != LOCK}
+    proc = _hold_lock(out)
+    try:
+        for argv in (["explain", out], ["explain", out, "--agent", "europe"],
+                     ["discover", out, "--target", "china_stays == 0"], ["report", out], ["plot", out]):
+            code, err = cli(capsys, *argv)
+            assert code == 2 and f"pid {proc.pid}" in err and "in use by another axis-sim process" in err, argv
+            assert err.count("\n") == 0
+    finally:
+        proc.kill()
+        proc.wait()
+    assert {p.name: p.stat().st_mtime_ns for p in out.iterdir() if p.name != LOCK} == before
+    assert cli(capsys, "explain", out)[0] == 0 and (out / "explain.json").exists()
+
+
+@pytest.mark.parametrize("command", ["explain", "discover"])
+def test_a_force_writer_is_refused_while_explain_or_discover_works(tmp_path, capsys, monkeypatch, command):
+    """A `run --force` (or `compare --force` on the compare folder around it) started while explain or
+    discover reads a folder is refused with exit 2 naming the reader, and the folder stays whole."""
+    from simulator.analysis import discovery, explain
+    out = _run_folder(tmp_path, capsys)
+    runs_before = (out / "runs.parquet").read_bytes()
+    seen = {}
+    module, name = (explain, "explain_folder") if command == "explain" else (discovery, "discover_folder")
+    original = getattr(module, name)
+
+    def reading(folder, *args, **kwargs):          # another process tries to overwrite the folder now
+        seen["writer"] = subprocess.run(
+            [sys.executable, str(ROOT / "run.py"), "run", str(BASELINE), "--runs", "10", "--out", str(out),
+             "--force", "--quiet", "--no-charts"], cwd=ROOT, capture_output=True, text=True, timeout=120)
+        return original(folder, *args, **kwargs)
+
+    monkeypatch.setattr(module, name, reading)
+    argv = [command, out] + (["--target", "china_stays == 0"] if command == "discover" else [])
+    assert cli(capsys, *argv)[0] == 0
+    writer = seen["writer"]
+    assert writer.returncode == 2, writer.stderr
+    assert f"pid {os.getpid()}" in writer.stderr and "in use by another axis-sim process" in writer.stderr
+    assert (out / "runs.parquet").read_bytes() == runs_before
+    assert (out / ("explain.json" if command == "explain" else "discovery.json")).exists()
+
+
+def test_explain_on_a_compare_member_holds_the_compare_folder(tmp_path, capsys, monkeypatch):
+    from simulator.analysis import explain
+    out = tmp_path / "c"
+    assert cli(capsys, "compare", BASELINE, SCENARIOS / "secondary_sanctions.yaml", "--runs", 100, "--set",
+               "horizon_months=12", "--out", out, "--no-charts", *QUIET)[0] == 0
+    member = next(p for p in sorted(out.iterdir()) if p.is_dir())
+    seen = {}
+    original = explain.explain_folder
+
+    def reading(folder, *args, **kwargs):
+        seen["writer"] = subprocess.run(
+            [sys.executable, str(ROOT / "run.py"), "compare", str(BASELINE), str(SCENARIOS / "hadley_strategy.yaml"),
+             "--runs", "10", "--out", str(out), "--force", "--quiet", "--no-charts"], cwd=ROOT,
+            capture_output=True, text=True, timeout=120)
+        return original(folder, *args, **kwargs)
+
+    monkeypatch.setattr(explain, "explain_folder", reading)
+    assert cli(capsys, "explain", member)[0] == 0
+    assert seen["writer"].returncode == 2 and f"pid {os.getpid()}" in seen["writer"].stderr
+
+
+def test_explain_refuses_an_incomplete_folder(tmp_path, capsys):
+    out = _run_folder(tmp_path, capsys)
+    marker = read_marker(out)
+    marker["complete"] = False                    # as a killed run leaves it
+    (out / MARKER).write_text(json.dumps(marker))
+    for argv in (["explain", out], ["discover", out, "--target", "china_stays == 0"]):
+        code, err = cli(capsys, *argv)
+        assert code == 2 and "is incomplete" in err and "--force" in err
+    assert not (out / "explain.json").exists() and not (out / "discovery.json").exists()

@@ -46,6 +46,28 @@ def summary_cells(summary: dict) -> list[str]:
             _num(o["china_rung"]["median"], 0), _num(o["front"]["mean"], 2), _num(o["china_cost"]["mean"], 2)]
 
 
+def draws_line(summaries: list[dict]) -> str:
+    """Where the table's parameter values came from, when a posterior was used ("" otherwise:
+    every run drew from the prior ranges of its scenario file)."""
+    used = [s for s in summaries if s.get("posterior")]
+    if not used:
+        return ""
+    posts = {(s["posterior"]["file"], s["posterior"]["sha256"]) for s in used}
+    names = ", ".join(s["scenario"] for s in used)
+    others = [s["scenario"] for s in summaries if not s.get("posterior")]
+    if len(posts) == 1:
+        file, sha = posts.pop()
+        rec = used[0]["posterior"]
+        line = (f"Parameters: posterior {file} (sha256 {sha[:12]}, {rec['rows']} rows) for "
+                f"{len(rec['parameters'])} parameter(s) of {names}; the other "
+                f"{len(rec['prior'])} drawn parameter(s) from their prior ranges.")
+    else:
+        line = f"Parameters: {len(posts)} different posteriors ({names}; see each summary.json)."
+    if others:
+        line += f" Prior ranges only: {', '.join(others)}."
+    return line
+
+
 def summary_record(summary: dict, folder: str) -> dict:
     """One row of summary.csv: the table's columns as numbers (each CI in two columns)."""
     o = summary["outcomes"]
@@ -159,6 +181,9 @@ def _markdown(root: Path, rows, others) -> str:
                      if (folder / THUMBNAIL).exists() else "")
             out.append("| " + " | ".join(c.replace("|", "\\|") for c in cells + [thumb]) + " |")
         out += ["", NOTE, ""]
+        draws = draws_line([summary for _, summary in rows])
+        if draws:
+            out += [draws, ""]
         line = provenance_line([f for f, _ in rows])
         if line:
             out += [line, ""]
@@ -208,6 +233,9 @@ def _html(root: Path, rows, others) -> str:
             out.append("<tr>" + "".join(tds) + "</tr>")
         out.append("</tbody></table>")
         out.append(f'<p class="note">{e(NOTE)}</p>')
+        draws = draws_line([summary for _, summary in rows])
+        if draws:
+            out.append(f'<p class="note">{e(draws)}</p>')
         line = provenance_line([f for f, _ in rows])
         if line:
             out.append(f'<p class="note">{e(line).replace("`", "")}</p>')

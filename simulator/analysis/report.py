@@ -336,6 +336,11 @@ def run_report(folder: Path) -> tuple[str, Doc]:
         doc.p(summary["description"])
     doc.p(f"{summary['runs']} Monte Carlo runs, seed {summary['seed']}, {summary['horizon_months']} months "
           f"from {summary.get('start')}{' (point values, --fixed)' if summary.get('fixed') else ''}.")
+    post = summary.get("posterior")
+    if post:
+        doc.p(f"Each run drew its values of {len(post['parameters'])} parameter(s) from one row of the "
+              f"posterior {post['file']} (sha256 {post['sha256'][:12]}, {post['rows']} rows, chosen by weight); "
+              f"{len(post['prior'])} other parameter(s) from their prior ranges (listed in summary.json).")
     doc.h(2, "Summary")
     doc.table(["outcome", "estimate [95% CI]"], summary_rows(summary))
     dist = summary["outcomes"]["china_rung"].get("distribution", {})

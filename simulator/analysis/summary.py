@@ -58,6 +58,9 @@ def summarize(ens: Ensemble) -> dict:
         q = np.quantile(o[col].to_numpy(), [0.1, 0.5, 0.9]) if len(o) else [math.nan] * 3
         return {"mean": m, "ci95": [lo, hi], "p10": float(q[0]), "median": float(q[1]), "p90": float(q[2])}
 
+    extra = {}
+    if getattr(ens, "posterior", None) is not None:
+        extra["posterior"] = ens.posterior.record(ens.resolved, ens.fixed)
     return {
         "scenario": sc.name,
         "description": sc.description,
@@ -91,6 +94,7 @@ def summarize(ens: Ensemble) -> dict:
             **{name: probability(o[name].to_numpy()) for name in policy_outcome_names(ens)},
         },
         "policies": policies_summary(ens),
+        **extra,
     }
 
 

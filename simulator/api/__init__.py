@@ -126,7 +126,17 @@ def _command(verb: str, resolved_list: list[Resolved], options: list[str]) -> st
     return " ".join(["python run.py", verb, *files, *options])
 
 
-def _options(runs, seed, overrides, fixed=False, workers=1) -> list[str]:
+def _posterior(file, resolved, fixed: bool = False):
+    """The checked posterior of ``file`` (None: none), as ``--posterior`` reads it."""
+    if file is None:
+        return None
+    if fixed:
+        raise ValueError("posterior and fixed contradict each other (a posterior draws each replicate's values)")
+    from ..scenario.posterior import load_posterior
+    return load_posterior(os.fspath(file), resolved)
+
+
+def _options(runs, seed, overrides, fixed=False, workers=1, posterior=None) -> list[str]:
     out = []
     if runs is not None:
         out += ["--runs", str(runs)]
@@ -138,6 +148,8 @@ def _options(runs, seed, overrides, fixed=False, workers=1) -> list[str]:
         out.append("--fixed")
     if workers and workers > 1:
         out += ["--workers", str(workers)]
+    if posterior is not None:
+        out += ["--posterior", shlex.quote(posterior.file)]
     return out
 
 
@@ -255,8 +267,11 @@ class Result:
         overwritten with ``force=True``; ``csv=True`` also writes runs.csv."""
         from ..cli.folders import write_run_folder
         out = _prepare(folder, force)
+        extra = {"overrides": self.overrides}
+        if self.ensemble.posterior is not None:
+            extra["posterior"] = self.ensemble.posterior.file
         write_run_folder(out, self.ensemble, args_line=self.command, charts=charts,
-                         extra_manifest={"overrides": self.overrides}, csv=csv)
+                         extra_manifest=extra, csv=csv)
         return out
 
     def __repr__(self) -> str:
@@ -267,20 +282,22 @@ class Result:
 
 
 def run(scenario, runs: int | None = None, seed: int | None = None, set=None,  # noqa: A002
-        fixed: bool = False, workers: int = 1) -> Result:
+        fixed: bool = False, workers: int = 1, posterior=None) -> Result:
     """Run a scenario as a Monte Carlo ensemble, as ``run.py run`` does.
 
     ``scenario``: a path, a bundled name ("baseline") or a dict; ``runs`` and ``seed`` default
     to the scenario's; ``set``: overrides ('PATH=VALUE' strings, or a dict {path: value});
     ``fixed``: point values instead of draws from ranges; ``workers``: local processes (the
-    result is the same for any number).
+    result is the same for any number); ``posterior``: a posterior file (as ``--posterior``)
+    from whose rows each replicate draws its parameters instead of the prior ranges.
     """
     from ..experiment.ensemble import run_ensemble
     _check_counts(runs, seed, workers)
     overrides = _overrides(set)
     resolved = load(scenario, overrides, where=_caller_dir())
-    ens = run_ensemble(resolved, runs=runs, seed=seed, fixed=fixed, workers=workers)
-    command = _command("run", [resolved], _options(ens.runs, ens.seed, overrides, fixed, workers))
+    post = _posterior(posterior, resolved, fixed)
+    ens = run_ensemble(resolved, runs=runs, seed=seed, fixed=fixed, workers=workers, posterior=post)
+    command = _command("run", [resolved], _options(ens.runs, ens.seed, overrides, fixed, workers, post))
     return Result(ens, overrides, command)
 
 
@@ -328,8 +345,9 @@ class Comparison:
         out = _prepare(folder, force)
         resolved = [r.scenario for r in self.results.values()]
         members = [(label, sub, r.ensemble) for (label, r), sub in zip(self.results.items(), self.folders)]
+        first = next(iter(self.results.values()))
         write_compare_folder(out, resolved, members, self.runs, self.seed, self.overrides, charts=charts,
-                             command=self.command)
+                             command=self.command, posterior=first.ensemble.posterior)
         return out
 
     def __repr__(self) -> str:
@@ -342,7 +360,7 @@ def _provenance() -> dict:
 
 
 def compare(scenarios, runs: int | None = None, seed: int | None = None, set=None,  # noqa: A002
-            workers: int = 1) -> Comparison:
+            workers: int = 1, posterior=None) -> Comparison:
     """Run two or more scenarios on common random numbers, as ``run.py compare`` does: the same
     seed and replicates for each (the first scenario's, unless given), so differences are paired
     run by run."""
@@ -359,11 +377,13 @@ def compare(scenarios, runs: int | None = None, seed: int | None = None, set=Non
         labels, folders, runs, seed, notes = compare_setup(resolved, runs, seed)
     except UsageError as exc:
         raise ValueError(str(exc)) from None
+    post = _posterior(posterior, resolved)
     results = []
     for res in resolved:
-        ens = run_ensemble(res, runs=runs, seed=seed, workers=workers)
-        results.append(Result(ens, overrides, _command("run", [res], _options(runs, seed, overrides))))
-    command = _command("compare", resolved, _options(runs, seed, overrides))
+        ens = run_ensemble(res, runs=runs, seed=seed, workers=workers, posterior=post)
+        results.append(Result(ens, overrides, _command("run", [res], _options(runs, seed, overrides,
+                                                                              posterior=post))))
+    command = _command("compare", resolved, _options(runs, seed, overrides, posterior=post))
     return Comparison(results, labels, folders, runs, seed, overrides, command, notes)
 
 
@@ -426,12 +446,13 @@ def _param_texts(params) -> list[str]:
 def sweep(scenario, params, design: str | None = None, samples: int | None = None, runs: int | None = None,
           seed: int | None = None, set=None, fixed: bool = False, workers: int = 1,  # noqa: A002
           dask: str | None = None, block: int | None = None, out=None, resume: bool = False,
-          force: bool = False, charts: bool = True) -> SweepResult:
+          force: bool = False, charts: bool = True, posterior=None) -> SweepResult:
     """Run a scenario at every point of an experiment design, as ``run.py sweep`` does.
 
     ``params``: {path: (low, high)} or {path: (low, high, levels)}, or 'PATH=LOW:HIGH[:N]'
     strings; ``design``: grid (default), lhs, sobol or morris; ``out``: the results store
-    (default: a new temporary folder).  Other arguments as for :func:`run` and the command.
+    (default: a new temporary folder); ``posterior``: a posterior file, as ``--posterior``.
+    Other arguments as for :func:`run` and the command.
     """
     import argparse
 
@@ -448,7 +469,8 @@ def sweep(scenario, params, design: str | None = None, samples: int | None = Non
                               resume=resume, force=force, quiet=True, no_charts=not charts, format="parquet")
     try:
         spec, workers, dask = sweep_cmd.build_spec(args, resolved)
-        plan = plan_sweep(resolved, spec, overrides=overrides)
+        post = _posterior(posterior, resolved, spec.fixed)
+        plan = plan_sweep(resolved, spec, overrides=overrides, posterior=post)
     except (UsageError, ValueError) as exc:
         raise ValueError(str(exc)) from None
     folder = Path(out) if out is not None else Path(tempfile.mkdtemp(prefix=f"axis-sim-sweep-{resolved.name}-"))

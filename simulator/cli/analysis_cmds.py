@@ -15,9 +15,11 @@ import re
 import sys
 from pathlib import Path
 
-from ..experiment.store import MARKER, check_complete, mark_complete, prepare_dir, write_json, write_parquet
+from ..experiment.store import (MARKER, check_complete, lock_folder, mark_complete, prepare_dir, read_marker,
+                                write_json, write_parquet)
 from ..scenario import load_scenario
-from .common import UsageError, at_least, check_limits, info, progress_bar, table
+from .common import (UsageError, add_posterior_option, at_least, check_limits, info, posterior_from_args, progress_bar,
+                     table)
 
 # The analysis layer (pandas, SALib, prim, matplotlib) loads inside the commands, so that
 # `run.py --help` is fast.
@@ -64,6 +66,7 @@ def add_parser(sub) -> None:
     c.add_argument("--out", help="output folder (default: results/compare)")
     c.add_argument("--set", action="append", default=[], metavar="PATH=VALUE",
                    help="override a numeric parameter in every scenario (repeatable)")
+    add_posterior_option(c)
     c.add_argument("--quiet", action="store_true", help="no progress bar or messages on stderr")
     c.add_argument("--force", action="store_true", help="overwrite a non-empty output folder")
     c.add_argument("--no-charts", action="store_true", help="skip the PNG/SVG charts")
@@ -98,6 +101,7 @@ def add_parser(sub) -> None:
     s.add_argument("--out", help="output folder, a sweep store (default: results/sensitivity/<scenario>)")
     s.add_argument("--set", action="append", default=[], metavar="PATH=VALUE",
                    help="override a parameter of the base scenario (repeatable)")
+    add_posterior_option(s)
     s.add_argument("--resume", action="store_true", help="continue an interrupted run in --out")
     from .sweep_cmd import add_dask_timeout
     add_dask_timeout(s)
@@ -173,7 +177,7 @@ def compare_setup(resolved: list, runs: int | None, seed: int | None):
 
 
 def write_compare_folder(out: Path, resolved: list, members, runs: int, seed: int, overrides: list[str],
-                         charts: bool = True, command: str | None = None, on_written=None):
+                         charts: bool = True, command: str | None = None, on_written=None, posterior=None):
     """Write a compare folder: each member's run folder as it comes from ``members`` (an iterable
     of (label, sub-folder, ensemble)), then compare.parquet, the manifest, charts and report.
     The one code path of `run.py compare` and ``simulator.compare(...).save``; returns the table."""
@@ -183,9 +187,12 @@ def write_compare_folder(out: Path, resolved: list, members, runs: int, seed: in
     from .folders import write_run_folder
     out = Path(out)
     frames, entries = [], []
+    extra = {"overrides": list(overrides)}
+    if posterior is not None:
+        extra["posterior"] = posterior.file
     for (label, sub, ens), res in zip(members, resolved):
         write_run_folder(out / sub, ens, args_line=command, charts=charts,
-                         extra_manifest={"overrides": list(overrides), "compare_label": label})
+                         extra_manifest={**extra, "compare_label": label})
         frames.append((label, ens.outcomes))
         entries.append({"label": label, "name": res.name, "file": res.file, "folder": sub,
                         "scenario_hash": res.digest()})
@@ -198,6 +205,9 @@ def write_compare_folder(out: Path, resolved: list, members, runs: int, seed: in
         "time": provenance.now(), "git": provenance.git_hash(), "versions": provenance.versions(),
         "note": "common random numbers: every scenario ran with the same seed and replicates",
     }
+    if posterior is not None:
+        manifest["posterior"] = {"file": posterior.file, "sha256": posterior.sha256,
+                                 "metadata": posterior.metadata, "rows": posterior.rows}
     write_parquet(out / "compare.parquet", comparison)
     write_json(out / "manifest.json", manifest)
     if charts:
@@ -217,6 +227,7 @@ def cmd_compare(args) -> int:
         raise UsageError("compare needs at least two scenarios")
     resolved = [load_scenario(path, args.set) for path in args.scenarios]     # validate all first
     labels, folders, runs, seed, notes = compare_setup(resolved, args.runs, args.seed)
+    posterior = posterior_from_args(args, resolved)
     for note in notes:
         info(f"note: {note}", args.quiet)
     out = Path(args.out or "results/compare")
@@ -225,14 +236,21 @@ def cmd_compare(args) -> int:
     def members():
         for res, label, sub in zip(resolved, labels, folders):
             with progress_bar(runs, label, args.quiet) as bar:
-                ens = run_ensemble(res, runs=runs, seed=seed, progress=bar.update)
+                ens = run_ensemble(res, runs=runs, seed=seed, progress=bar.update, posterior=posterior)
+            summaries.append(summarize(ens))
             yield label, sub, ens
 
+    from ..analysis.index import draws_line
+    from ..analysis.summary import summarize
+    summaries: list[dict] = []
     comparison = write_compare_folder(out, resolved, members(), runs, seed, args.set,
                                       charts=not args.no_charts,
-                                      on_written=lambda path: info(f"wrote {path}", args.quiet))
+                                      on_written=lambda path: info(f"wrote {path}", args.quiet),
+                                      posterior=posterior)
     headers, rows = cmp.table_lines(comparison)
     print(table(headers, rows))
+    if posterior is not None:
+        print(draws_line(summaries))
     print(f"\nCommon random numbers (seed {seed}, {runs} runs each): differences are paired run by run; "
           f"95% CI = mean +/- 1.96 sd/sqrt(n) of the per-run differences.")
     info(f"wrote {out}", args.quiet)
@@ -258,6 +276,7 @@ def plot_folder(folder: str | Path, network_months: list[int] | None = None) -> 
     folder = Path(folder)
     if folder.is_dir() and not (folder / "manifest.json").exists() and not (folder / MARKER).exists():
         return _plot_tree(folder, network_months)
+    hold_folder(folder)
     check_folder_complete(folder)
     kind = folder_kind(folder)
     if kind == "run":
@@ -330,6 +349,25 @@ def _draw_discovery_from_file(folder: Path) -> list[Path]:
     return draw_discovery(folder, d, summary, read_manifest(folder))
 
 
+def hold_folder(folder: Path) -> None:
+    """Take the lock of an output folder that explain, discover, plot or report are about to read
+    and write into, as the commands that write folders do, then check that it is complete.
+
+    While one of them works, a `run --force`, `sweep --force` or `--resume` into the folder is
+    refused (exit 2, naming this process), and it is refused itself while such a writer holds the
+    folder.  A member of a compare folder is held with its compare folder (which `compare
+    --force` clears).  A folder this program did not write is left alone (the command then says
+    what it lacks)."""
+    folder = Path(folder)
+    if not folder.is_dir() or not ((folder / MARKER).exists() or (folder / "manifest.json").exists()):
+        return
+    parent = read_marker(folder.parent)
+    if parent is not None and parent.get("kind") == "compare" and folder.name in parent.get("dirs", []):
+        lock_folder(folder.parent)
+    lock_folder(folder)
+    check_folder_complete(folder)
+
+
 def check_folder_complete(folder: Path) -> None:
     """Refuse a folder (or a member of a compare folder) whose writer did not finish."""
     from ..analysis.inputs import read_json
@@ -345,6 +383,7 @@ def check_folder_complete(folder: Path) -> None:
 @_usage
 def cmd_report(args) -> int:
     from ..analysis.report import write_report
+    hold_folder(Path(args.folder))
     check_folder_complete(Path(args.folder))
     for p in write_report(args.folder):
         print(p)
@@ -359,6 +398,7 @@ def cmd_explain(args) -> int:
     from ..analysis.report import write_report
     from ..charts.explain_charts import draw_explain
     folder = Path(args.folder)
+    hold_folder(folder)
     if args.agent != "china":
         from ..analysis.explain import explain_agent
         data = explain_agent(folder, args.agent)
@@ -392,6 +432,7 @@ def cmd_discover(args) -> int:
     if not 0.0 < args.max_qp <= 1.0:
         raise UsageError("--max-qp must be in (0, 1]")
     folder = Path(args.folder)
+    hold_folder(folder)
     d = discover_folder(folder, args.target, max_boxes=args.boxes, min_coverage=args.min_coverage,
                         max_params=args.max_params, include=args.include, max_qp=args.max_qp)
     write_json(folder / "discovery.json", d.to_dict())
@@ -441,13 +482,14 @@ def cmd_sensitivity(args) -> int:
         seen.add(prm.path)
         if not prm.high > prm.low:
             raise UsageError(f"--param {prm.path}: sensitivity needs LOW < HIGH")
+    posterior = posterior_from_args(args, resolved, fixed=False)
     sc = resolved.scenario
     seed = int(sc.seed if args.seed is None else args.seed)
     spec = SweepSpec(params=params, design=args.method,
                      samples=args.samples or DEFAULT_SAMPLES[args.method], runs=int(args.runs or sc.runs),
                      seed=seed, block=int(args.block or DEFAULT_BLOCK))
     try:
-        plan = plan_sweep(resolved, spec, overrides=args.set)
+        plan = plan_sweep(resolved, spec, overrides=args.set, posterior=posterior)
     except ValueError as exc:
         raise UsageError(str(exc)) from None
     out = Path(args.out) if args.out else Path("results") / "sensitivity" / resolved.name

@@ -79,3 +79,23 @@ def check_limits(args) -> None:
                                   ("workers", "--workers", 1, MAX_WORKERS), ("block", "--block", 1, MAX_BLOCK),
                                   ("seed", "--seed", 0, 2**63 - 1)):
         at_least(getattr(args, attr, None), name, low, high)
+
+
+def add_posterior_option(p) -> None:
+    p.add_argument("--posterior", metavar="FILE",
+                   help="draw each replicate's parameters from a posterior (Parquet: a column per parameter "
+                        "path and a weight column, as `calibrate` writes) instead of the prior ranges; "
+                        "parameters it lacks keep their prior draws, --set still overrides")
+
+
+def posterior_from_args(args, resolved, fixed: bool | None = None):
+    """The posterior of ``--posterior`` checked against every scenario in ``resolved`` (one or a
+    list), or None; bad input (exit 2) names the file and the column."""
+    file = getattr(args, "posterior", None)
+    if file is None:
+        return None
+    if fixed if fixed is not None else getattr(args, "fixed", False):
+        raise UsageError("--posterior and --fixed contradict each other (a posterior draws each replicate's "
+                         "values; --fixed uses the point values)")
+    from ..scenario.posterior import load_posterior
+    return load_posterior(file, resolved)

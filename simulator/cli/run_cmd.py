@@ -7,7 +7,8 @@ from pathlib import Path
 from ..experiment.store import prepare_dir
 from .folders import run_manifest, write_run_folder  # noqa: F401  (re-exported)
 from ..scenario import load_scenario
-from .common import UsageError, check_limits, info, progress_bar, table
+from .common import (UsageError, add_posterior_option, check_limits, info, posterior_from_args, progress_bar,
+                     table)
 
 # numpy, pandas, mesa and matplotlib load inside the commands, so that `run.py --help` is fast.
 
@@ -23,6 +24,7 @@ def add_parser(sub) -> None:
     p.add_argument("--set", action="append", default=[], metavar="PATH=VALUE",
                    help="override a numeric parameter (repeatable); fixes it at VALUE")
     p.add_argument("--fixed", action="store_true", help="use point values instead of drawing from ranges")
+    add_posterior_option(p)
     p.add_argument("--workers", type=int, default=1,
                    help="local processes for the ensemble (every output file is identical, byte for byte, "
                         "for any number)")
@@ -49,7 +51,7 @@ def output_dirs(args, resolved) -> list[Path]:
 
 
 def cmd_run(args) -> int:
-    from ..analysis.index import HEADERS, NOTE, summary_cells, write_index
+    from ..analysis.index import HEADERS, NOTE, draws_line, summary_cells, write_index
     from ..experiment.ensemble import run_ensemble
     check_limits(args)
     resolved = [load_scenario(path, args.set) for path in args.scenarios]   # validate all first
@@ -59,18 +61,23 @@ def cmd_run(args) -> int:
         files = ", ".join(r.file for r in resolved if r.name in clash)
         raise UsageError(f"scenarios share the name {clash[0]!r} ({files}): each needs its own folder; "
                          f"give them different `name:` values")
+    posterior = posterior_from_args(args, resolved)
     outs = output_dirs(args, resolved)
     for out in outs:                                                          # refuse before computing
         prepare_dir(out, args.force)
-    rows = []
+    rows, summaries = [], []
+    extra = {"overrides": list(args.set)}
+    if posterior is not None:
+        extra["posterior"] = posterior.file
     for res, out in zip(resolved, outs):
         runs = args.runs or res.scenario.runs
         with progress_bar(runs, res.name, args.quiet) as bar:
             ens = run_ensemble(res, runs=runs, seed=args.seed, fixed=args.fixed, workers=args.workers,
-                               progress=bar.update)
+                               progress=bar.update, posterior=posterior)
         summary = write_run_folder(out, ens, charts=not args.no_charts,
-                                   extra_manifest={"overrides": list(args.set)}, csv=args.format == "csv")
+                                   extra_manifest=extra, csv=args.format == "csv")
         rows.append(summary_cells(summary))
+        summaries.append(summary)
         info(f"wrote {out}", args.quiet)
     if len(outs) > 1:                       # several scenarios: one index at the top of --out
         top = Path(args.out) if args.out is not None else Path("results")
@@ -78,4 +85,7 @@ def cmd_run(args) -> int:
         info(f"wrote {', '.join(str(p) for p in index)}", args.quiet)
     print(table(HEADERS, rows))
     print("\n" + NOTE)
+    draws = draws_line(summaries)
+    if draws:
+        print(draws)
     return 0

@@ -10,7 +10,8 @@ from ..experiment.defaults import DEFAULT_BLOCK, DESIGNS
 from ..experiment.store import mark_complete, write_csv, write_parquet
 from ..scenario import load_scenario
 from ..scenario.schema import Sweep
-from .common import UsageError, check_limits, decimals_for, info, plural, progress_bar, table
+from .common import (UsageError, add_posterior_option, check_limits, decimals_for, info, plural, posterior_from_args,
+                     progress_bar, table)
 from .run_cmd import add_format_option
 
 if TYPE_CHECKING:
@@ -60,6 +61,7 @@ def add_parser(sub) -> None:
     p.add_argument("--independent-streams", action="store_true",
                    help="give each design point its own random numbers (default: common random numbers, "
                         "replicate i of every point draws what replicate i of `run --seed S` draws)")
+    add_posterior_option(p)
     p.add_argument("--out", metavar="DIR", help="results store (default results/sweeps/<scenario>)")
     p.add_argument("--resume", action="store_true", help="continue an interrupted sweep in DIR")
     p.add_argument("--force", action="store_true",
@@ -207,8 +209,9 @@ def cmd_sweep(args) -> int:
         raise UsageError("--resume and --force contradict each other (continue, or start again?)")
     resolved = load_scenario(args.scenario, args.set)
     spec, workers, dask = build_spec(args, resolved)
+    posterior = posterior_from_args(args, resolved, fixed=spec.fixed)
     try:
-        plan = plan_sweep(resolved, spec, overrides=args.set)
+        plan = plan_sweep(resolved, spec, overrides=args.set, posterior=posterior)
     except ValueError as exc:
         raise UsageError(str(exc)) from None
     out = Path(args.out) if args.out else Path("results") / "sweeps" / resolved.name

@@ -15,7 +15,7 @@ import pandas as pd
 from ..model.decisions import N_RUNGS, TERMS
 from ..model.model import SERIES, AxisModel, resolve
 from ..model.rng import CHUNK
-from ..model.sampling import is_drawn
+from ..model.sampling import draw_parameters, is_drawn, posterior_rows
 from ..scenario import Resolved
 
 DEFAULT_BATCH = 20_000
@@ -56,19 +56,33 @@ class Ensemble:
     policy_levels: dict[str, np.ndarray] = field(default_factory=dict)
     policy_terms: dict[str, np.ndarray] = field(default_factory=dict)
     link_rungs: np.ndarray | None = None  # (links, rungs): runs at each rung of each link at the horizon
+    #: the posterior the parameters were drawn from (simulator.scenario.posterior.Posterior), or None
+    posterior: object | None = None
 
     @property
     def months(self) -> int:
         return self.resolved.scenario.horizon_months
 
 
+def posterior_params(resolved: Resolved, posterior, n: int, seed: int, fixed: bool, offset: int):
+    """The parameter values of replicates offset..offset+n-1 drawn with ``posterior`` (None: let
+    the model draw them from the prior ranges, as always)."""
+    if posterior is None:
+        return None
+    keep = frozenset(p for p in posterior.columns if p not in posterior.applied(resolved))
+    return draw_parameters(resolved.params, n, seed, fixed=fixed, offset=offset, posterior=posterior, keep=keep)
+
+
 def _run_batch(resolved: Resolved, n: int, seed: int, fixed: bool, offset: int, keep: int,
-               drawn_paths: list[str]):
+               drawn_paths: list[str], posterior=None):
     """One vectorised model of ``n`` replicates starting at replicate ``offset``."""
     model = AxisModel(resolved, replicates=n, seed=seed, fixed=fixed, offset=offset,
-                      series_limit=keep, collect=False)
+                      series_limit=keep, collect=False,
+                      params=posterior_params(resolved, posterior, n, seed, fixed, offset))
     model.run()
     columns = {"replicate": np.arange(offset, offset + n), **model.outcomes()}
+    if posterior is not None:
+        columns["posterior_row"] = posterior_rows(posterior.cumulative, seed, n, offset)
     columns.update({path: model.drawn[path] for path in drawn_paths})
     rec = model.recorder
     final = np.array([np.bincount(model.by_id[sid].support[partner], minlength=N_RUNGS)[:N_RUNGS]
@@ -130,18 +144,24 @@ def _run_parallel(jobs: list, workers: int, done: Callable) -> list:
 def run_ensemble(scenario, runs: int | None = None, seed: int | None = None, *, fixed: bool = False,
                  overrides=None, batch: int | None = None, series_limit: int = DEFAULT_SERIES_LIMIT,
                  offset: int = 0, workers: int = 1,
-                 progress: Callable[[int], None] | None = None) -> Ensemble:
+                 progress: Callable[[int], None] | None = None, posterior=None) -> Ensemble:
     """Run ``runs`` replicates (default: the scenario's ``runs``) starting at replicate ``offset``.
 
     Batches run in this process or, with ``workers > 1``, in that many local processes;
     the result is the same either way (each replicate's random streams are fixed).
+    ``posterior`` (simulator.scenario.posterior.Posterior, checked against the scenario): each
+    replicate draws one of its rows by weight and takes its parameters from it (runs.parquet
+    gains the column ``posterior_row``); the parameters it lacks keep their prior draws.
     """
     resolved = resolve(scenario, overrides)
     sc = resolved.scenario
     runs = int(sc.runs if runs is None else runs)
     seed = int(sc.seed if seed is None else seed)
     months = sc.horizon_months
-    drawn_paths = [p for p, spec in resolved.params.items() if is_drawn(spec, fixed)]
+    if posterior is not None and fixed:
+        raise ValueError("a posterior gives each replicate drawn values; it cannot be combined with fixed")
+    from_posterior = set(posterior.applied(resolved)) if posterior is not None else set()
+    drawn_paths = [p for p, spec in resolved.params.items() if is_drawn(spec, fixed) or p in from_posterior]
     if batch is None:
         batch = default_batch(runs)
     jobs, kept = [], 0
@@ -149,7 +169,7 @@ def run_ensemble(scenario, runs: int | None = None, seed: int | None = None, *, 
         n = min(batch, runs - start)
         keep = max(0, min(n, series_limit - kept))
         kept += keep
-        jobs.append((resolved, n, seed, fixed, offset + start, keep, drawn_paths))
+        jobs.append((resolved, n, seed, fixed, offset + start, keep, drawn_paths, posterior))
 
     frames, series_parts = [], {name: [] for name in SERIES}
     rung_counts = {link: np.zeros((months + 1, N_RUNGS), dtype=np.int64) for link in ("russia", "iran", "north_korea")}
@@ -205,4 +225,5 @@ def run_ensemble(scenario, runs: int | None = None, seed: int | None = None, *, 
                     link_rungs=network["final"],
                     policy_rungs=policy["rungs"],
                     policy_levels={k: v / max(runs, 1) for k, v in policy["levels"].items()},
-                    policy_terms={k: v / max(runs, 1) for k, v in policy["terms"].items()})
+                    policy_terms={k: v / max(runs, 1) for k, v in policy["terms"].items()},
+                    posterior=posterior)

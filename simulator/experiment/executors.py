@@ -111,7 +111,11 @@ class ProcessExecutor:
     def map(self, ctx: SweepContext, tasks: Iterable[Task], window: int | None = None) -> Iterator[TaskOutcome]:
         """Run ``tasks``; when a worker dies (killed, out of memory) the pool is restarted and
         the tasks that were in flight run again (they are deterministic); a task is reported
-        failed only if a worker dies under it a second time."""
+        failed only if a worker dies under it a second time.
+
+        The tasks that were in flight when a worker died run again one at a time, alone on the
+        new pool, before any other task: a second death is then the task's own, and the tasks
+        that merely shared the pool with it are not blamed for it."""
         self._start(ctx)
         window = window or 4 * self.workers
         pending: dict[cf.Future, Task] = {}
@@ -119,17 +123,37 @@ class ProcessExecutor:
         deaths: dict[tuple[int, int], int] = {}
         self.restarts = 0
         it = iter(tasks)
+        unsent: list[Task] = []                 # taken from ``tasks`` but refused by a broken pool
         exhausted = False
+
+        def submit(task: Task) -> bool:
+            try:
+                pending[self._pool.submit(_execute_in_worker, task)] = task
+                return True
+            except BrokenProcessPool:           # a worker died since the last wait: nothing ran
+                return False
+
         while True:
-            while len(pending) < window and (retry or not exhausted):
-                if retry:
-                    task = retry.pop(0)
-                else:
-                    task = next(it, None)
+            refused = False
+            if retry:
+                if not pending:                 # a suspect runs alone
+                    if submit(retry[0]):
+                        retry.pop(0)
+                    else:
+                        refused = True
+            else:
+                while len(pending) < window:
+                    task = unsent.pop(0) if unsent else (None if exhausted else next(it, None))
                     if task is None:
                         exhausted = True
                         break
-                pending[self._pool.submit(_execute_in_worker, task)] = task
+                    if not submit(task):
+                        unsent.insert(0, task)
+                        refused = True
+                        break
+            if refused and not pending:
+                self._restart(ctx)
+                continue
             if not pending:
                 return
             finished, _ = cf.wait(pending, return_when=cf.FIRST_COMPLETED)
@@ -162,9 +186,12 @@ class ProcessExecutor:
                     else:
                         retry.append(task)
                 pending.clear()
-                self._pool.shutdown(wait=False, cancel_futures=True)
-                self.restarts += 1
-                self._start(ctx)
+                self._restart(ctx)
+
+    def _restart(self, ctx: SweepContext) -> None:
+        self._pool.shutdown(wait=False, cancel_futures=True)
+        self.restarts += 1
+        self._start(ctx)
 
 
 # ----------------------------------------------------------------------------- Dask

@@ -52,6 +52,8 @@ def manifest_for(plan: SweepPlan, command: str | None, executor: str) -> dict:
         "runs": s.runs, "seed": s.seed, "fixed": s.fixed, "block": s.block, "points": plan.points,
         "tasks": len(plan.tasks), "total_runs": plan.total_runs,
         "sweep": plan.fingerprint(), "design": design, "overrides": list(plan.overrides),
+        "posterior": None if plan.posterior is None else plan.posterior.record(plan.resolved, s.fixed,
+                                                                          tuple(plan.design.paths)),
         "resolved": r.data,
         "command": command or provenance.command_line(), "reproduce": plan.command(),
         "time": provenance.now(),

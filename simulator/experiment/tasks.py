@@ -33,6 +33,7 @@ from ..scenario import Resolved, ScenarioError, resolve_data
 from ..scenario.schema import MAX_POINTS
 from .defaults import DEFAULT_BLOCK  # noqa: F401  (replicates per task; re-exported)
 from .designs import Design, ParamRange, build_design, expected_points
+from .ensemble import posterior_params
 
 MAX_TASKS = 2_000_000    # tasks of one sweep (each is a file in the store)
 
@@ -90,6 +91,7 @@ class SweepContext:
     file: str
     key: str
     fixed: bool = False
+    posterior: object | None = None      # simulator.scenario.posterior.Posterior, or None: prior ranges
 
 
 @dataclass
@@ -100,6 +102,7 @@ class SweepPlan:
     overrides: list[str]
     tasks: list[Task]
     scenario_hash: str
+    posterior: object | None = None      # simulator.scenario.posterior.Posterior, or None: prior ranges
 
     @property
     def points(self) -> int:
@@ -115,7 +118,7 @@ class SweepPlan:
 
     def context(self) -> SweepContext:
         return SweepContext(data=self.resolved.data, file=self.resolved.file, key=self.scenario_hash,
-                            fixed=self.spec.fixed)
+                            fixed=self.spec.fixed, posterior=self.posterior)
 
     def command(self) -> str:
         """A command line that reproduces this sweep (any executor gives the same results)."""
@@ -131,6 +134,8 @@ class SweepPlan:
             parts += ["--fixed"]
         if s.streams == "independent":
             parts += ["--independent-streams"]
+        if self.posterior is not None:
+            parts += [f"--posterior {_quote(self.posterior.file)}"]
         return " ".join(parts)
 
     def fingerprint(self) -> dict:
@@ -139,7 +144,8 @@ class SweepPlan:
         return {"scenario_hash": self.scenario_hash, "design": s.design, "samples": self.design.samples,
                 "params": [p.to_dict() for p in s.params], "points": self.points,
                 "design_digest": self.design.digest(), "runs": s.runs, "block": s.block, "seed": s.seed,
-                "fixed": s.fixed, "streams": s.streams, "model_version": __version__}
+                "fixed": s.fixed, "streams": s.streams, "model_version": __version__,
+                "posterior": None if self.posterior is None else self.posterior.sha256}
 
 
 def _quote(text: str) -> str:
@@ -163,8 +169,13 @@ def scenario_hash(resolved: Resolved) -> str:
     return Resolved(scenario=resolved.scenario, data=data, origins={}, file=resolved.file).digest()
 
 
-def plan_sweep(resolved: Resolved, spec: SweepSpec, overrides: list[str] | None = None) -> SweepPlan:
-    """The design points and the tasks of a sweep (nothing runs yet)."""
+def plan_sweep(resolved: Resolved, spec: SweepSpec, overrides: list[str] | None = None,
+               posterior=None) -> SweepPlan:
+    """The design points and the tasks of a sweep (nothing runs yet).  With ``posterior``
+    (checked against the scenario), each replicate draws its parameters from one of its rows,
+    except the swept ones and those set by ``overrides``."""
+    if posterior is not None and spec.fixed:
+        raise ValueError("a posterior gives each replicate drawn values; it cannot be combined with fixed")
     if spec.runs < 1:
         raise ValueError("runs must be at least 1")
     if spec.block < 1:
@@ -193,7 +204,7 @@ def plan_sweep(resolved: Resolved, spec: SweepSpec, overrides: list[str] | None 
             else:
                 tasks.append(Task(point, block, start, n, task_seed(spec.seed, point, block), assignment))
     return SweepPlan(resolved=resolved, spec=spec, design=design, overrides=list(overrides or []),
-                     tasks=tasks, scenario_hash=scenario_hash(resolved))
+                     tasks=tasks, scenario_hash=scenario_hash(resolved), posterior=posterior)
 
 
 # ----------------------------------------------------------------------------- one task (worker side)
@@ -231,8 +242,9 @@ def run_task(ctx: SweepContext, task: Task) -> pd.DataFrame:
     except ScenarioError as exc:
         point = ", ".join(f"{p}={v:g}" for p, v in task.values)
         raise PointRejected(f"the scenario rejects this point ({point}): {exc.path}: {exc.message}") from None
+    params = posterior_params(resolved, ctx.posterior, task.replicates, task.seed, ctx.fixed, task.offset)
     model = AxisModel(resolved, replicates=task.replicates, seed=task.seed, fixed=ctx.fixed,
-                      offset=task.offset, series_limit=0, collect=False)
+                      offset=task.offset, series_limit=0, collect=False, params=params)
     try:
         model.run()
         out = model.outcomes()
