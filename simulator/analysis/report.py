@@ -137,6 +137,23 @@ def _ci(entry: dict, digits: int = 3) -> str:
     return f"{value:.{digits}f} [{lo:.{digits}f}, {hi:.{digits}f}]"
 
 
+#: What the intervals of a run mean (report.md, the run table).
+MC_NOTE = ("The 95% intervals are Monte Carlo intervals (Wilson for probabilities): they cover simulation "
+           "noise only, and shrink with more runs, while every run draws its parameters from their ranges.")
+
+
+def spread_text(spread: dict) -> str:
+    return f"{spread['p10']:.3f} to {spread['p90']:.3f} ({spread['p50']:.3f})"
+
+
+def spread_note(spread: dict) -> str:
+    return (f"The spread over parameter draws is what the assumptions do: P(stays) estimated for each of "
+            f"{spread['draws']} parameter draws (every drawn parameter at once, from its range), each from "
+            f"{spread['runs_per_draw']} runs with the parameters held, separately seeded; 10%, 50% and 90% of "
+            f"those estimates.  Each carries Monte Carlo noise of about ±{spread['noise_sd']:.3f} (one sd), so a "
+            f"spread much wider than that comes from the parameters.")
+
+
 def summary_rows(summary: dict) -> list[list[str]]:
     o = summary["outcomes"]
     thr = int(summary.get("stay_threshold", 2))
@@ -337,7 +354,15 @@ def run_report(folder: Path) -> tuple[str, Doc]:
     doc.p(f"{summary['runs']} Monte Carlo runs, seed {summary['seed']}, {summary['horizon_months']} months "
           f"from {summary.get('start')}{' (point values, --fixed)' if summary.get('fixed') else ''}.")
     doc.h(2, "Summary")
-    doc.table(["outcome", "estimate [95% CI]"], summary_rows(summary))
+    rows = summary_rows(summary)
+    spread = summary["outcomes"]["china_stays"].get("parameter_spread")
+    if spread:
+        rows = [r + [spread_text(spread) if i == 0 else ""] for i, r in enumerate(rows)]
+        doc.table(["outcome", "estimate [95% Monte Carlo CI]", "spread over parameter draws: 10% to 90% (median)"],
+                  rows)
+    else:
+        doc.table(["outcome", "estimate [95% Monte Carlo CI]"], rows)
+    doc.p(MC_NOTE + (" " + spread_note(spread) if spread else ""))
     dist = summary["outcomes"]["china_rung"].get("distribution", {})
     if dist:
         doc.table(["China's rung to Russia at the horizon", "share of runs"],

@@ -58,6 +58,9 @@ def summarize(ens: Ensemble) -> dict:
         q = np.quantile(o[col].to_numpy(), [0.1, 0.5, 0.9]) if len(o) else [math.nan] * 3
         return {"mean": m, "ci95": [lo, hi], "p10": float(q[0]), "median": float(q[1]), "p90": float(q[2])}
 
+    stays = probability(o["china_stays"].to_numpy())
+    if ens.parameter_spread is not None:     # a separate, separately seeded computation (spread.py)
+        stays["parameter_spread"] = {k: v for k, v in ens.parameter_spread.items()}
     return {
         "scenario": sc.name,
         "description": sc.description,
@@ -69,7 +72,7 @@ def summarize(ens: Ensemble) -> dict:
         "stay_threshold": sc.outcome.stay_threshold,
         "events": [{"month": ev.month, "path": ev.path, "note": ev.note} for ev in sc.events],
         "outcomes": {
-            "china_stays": probability(o["china_stays"].to_numpy()),
+            "china_stays": stays,
             "china_weapons": probability(o["china_weapons"].to_numpy()),
             "china_weapons_ever": probability(o["china_weapons_ever"].to_numpy()),
             "broad_sanctions": probability(o["broad_sanctions"].to_numpy()),

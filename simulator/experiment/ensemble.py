@@ -56,6 +56,8 @@ class Ensemble:
     policy_levels: dict[str, np.ndarray] = field(default_factory=dict)
     policy_terms: dict[str, np.ndarray] = field(default_factory=dict)
     link_rungs: np.ndarray | None = None  # (links, rungs): runs at each rung of each link at the horizon
+    #: P(stays) across parameter draws (simulator/experiment/spread.py), when it was computed
+    parameter_spread: dict | None = None
 
     @property
     def months(self) -> int:
