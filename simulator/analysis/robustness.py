@@ -87,10 +87,15 @@ def _index_text(row, key: str) -> str:
     return f"{row['mu_star']:.3f} ± {row['mu_star_conf']:.3f}"
 
 
+def plain(path: str) -> str:
+    """A parameter's plain label, safe in Markdown text."""
+    return plain_label(path).replace("*", "\\*")
+
+
 def _words(t: pd.DataFrame, n: int = 3) -> str:
     names = []
     for _, r in t.head(n).iterrows():
-        names.append(f"{plain_label(r['parameter'])} (`{r['parameter']}`)")
+        names.append(f"{plain(r['parameter'])} (`{r['parameter']}`)")
     if not names:
         return ""
     return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
@@ -113,7 +118,7 @@ def summary_lines(table: pd.DataFrame, points: pd.DataFrame, meta: dict) -> list
                      f"{s['max']:.2f} in all).")
     lines.append(f"The answer depends most on {_words(t)}.")
     if key == "mu_star":
-        lines.append(f"Moving {plain_label(top['parameter'])} across its range moves P(stays) by "
+        lines.append(f"Moving {plain(top['parameter'])} across its range moves P(stays) by "
                      f"{top['mu_star']:.2f} on average (Morris mu*, 95% CI ± {top['mu_star_conf']:.2f}).")
         lead = t.head(5)
         tied = int((lead["mu_star"] + lead["mu_star_conf"] >= top["mu_star"] - top["mu_star_conf"]).sum())
@@ -128,7 +133,7 @@ def summary_lines(table: pd.DataFrame, points: pd.DataFrame, meta: dict) -> list
                          f"from noise at this design size.")
     else:
         share = min(max(float(top["ST"]), 0.0), 1.0)
-        lines.append(f"{plain_label(top['parameter'])} accounts for {share:.0%} of the variance of P(stays) "
+        lines.append(f"{plain(top['parameter'])} accounts for {share:.0%} of the variance of P(stays) "
                      f"with its interactions (Sobol' total order ST ± {top['ST_conf']:.2f}).")
     return lines
 
