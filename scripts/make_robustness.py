@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Write docs/robustness.md: what the answer depends on, for the baseline and broad sanctions.
 
-    python scripts/make_robustness.py                # about 3 minutes on 2 cores
+    python scripts/make_robustness.py                # 3 to 5 minutes on 2 cores
     python scripts/make_robustness.py --workers 4    # the same file, sooner
 
 For scenarios/baseline.yaml and scenarios/secondary_sanctions.yaml it runs

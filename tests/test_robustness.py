@@ -188,6 +188,13 @@ def test_all_on_the_baseline_varies_every_drawn_parameter(tmp_path, capsys):
         assert sorted(rows["parameter"]) == sorted(drawn)
     text = (out / "robustness.md").read_text()
     assert f"all {len(drawn)} drawn parameters" in text or f"the {len(drawn)} drawn parameters" in text
+    # the sweep's report shows the leaders of each outcome, not every parameter
+    from simulator.analysis.report import REPORT_TOP
+    report = (out / "report.md").read_text()
+    assert f"The {REPORT_TOP} most influential of the {len(drawn)} parameters" in report
+    for output, rows in table.groupby("output"):
+        shown = re.findall(rf"^\| {output} \| (\S+) \|", report, re.M)
+        assert shown == list(rows.sort_values("mu_star", ascending=False, kind="stable")["parameter"][:REPORT_TOP])
 
 
 def test_charts_of_a_design_over_many_parameters_show_the_most_influential():

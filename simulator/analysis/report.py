@@ -299,6 +299,10 @@ def _discovery_section(doc: Doc, folder: Path):
                     f"{r['qp']:.2g}"] for r in b.get("limits", [])])
 
 
+#: Rows per outcome of a report's sensitivity table (a design over every drawn parameter has ~150).
+REPORT_TOP = 25
+
+
 def _sensitivity_section(doc: Doc, folder: Path):
     if not (folder / "sensitivity.parquet").exists():
         return
@@ -308,6 +312,14 @@ def _sensitivity_section(doc: Doc, folder: Path):
     doc.h(2, "Sensitivity")
     cols = [c for c in ("output", "parameter", "S1", "S1_conf", "ST", "ST_conf", "mu_star", "mu_star_conf",
                         "sigma") if c in s.columns and s[c].notna().any()]
+    total = s["parameter"].nunique()
+    if total > REPORT_TOP and "output" in s:     # a design over every drawn parameter: the leaders of each outcome
+        key = "ST" if "ST" in cols else "mu_star"
+        s = pd.concat([g.sort_values(key, ascending=False, kind="stable").head(REPORT_TOP)
+                       for _, g in s.groupby("output", sort=False)], ignore_index=True)
+        doc.p(f"The {REPORT_TOP} most influential of the {total} parameters for each outcome"
+              + ("; robustness.md ranks all of them with their sources." if (folder / "robustness.md").exists()
+                 else "; sensitivity.parquet has all of them."))
     rows = [[(f"{v:.3f}" if isinstance(v, (float, np.floating)) else str(v)) for v in r] for r in
             s[cols].itertuples(index=False)]
     doc.table(cols, rows)
