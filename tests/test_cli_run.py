@@ -100,7 +100,7 @@ def test_several_scenarios_get_subfolders_and_a_table(tmp_path, capsys):
     files = [SCENARIOS / "baseline.yaml", SCENARIOS / "secondary_sanctions.yaml"]
     assert main(["run", *map(str, files), "--runs", "100", "--out", str(tmp_path), "--quiet", "--no-charts"]) == 0
     out = capsys.readouterr().out
-    assert "P(stays) [95% CI]" in out and "secondary_sanctions" in out
+    assert "P(stays) [95% MC CI]" in out and "P(stays) over params 10-90%" in out and "secondary_sanctions" in out
     assert (tmp_path / "baseline" / "summary.json").exists()
     assert (tmp_path / "secondary_sanctions" / "summary.json").exists()
 

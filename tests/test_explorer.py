@@ -70,6 +70,9 @@ def test_saved_scenario_reproduces_the_page_with_run(tmp_path):
     assert r.returncode == 0, r.stderr
     summary = json.loads((tmp_path / "out" / "summary.json").read_text())
     assert summary["runs"] == 400 and summary["seed"] == 11
+    # the run adds the parameter-uncertainty spread (separately seeded); every number of the page is the run's
+    spread = summary["outcomes"]["china_stays"].pop("parameter_spread")
+    assert spread["p10"] <= spread["p50"] <= spread["p90"]
     assert summary["outcomes"] == json.loads(json.dumps(page.summary["outcomes"]))
 
 

@@ -18,13 +18,17 @@ from ..experiment.store import write_csv, write_text
 from .inputs import read_json, read_manifest
 
 #: The run table's columns (the command line prints the same).
-HEADERS = ["scenario", "runs", "P(stays) [95% CI]", "P(stays throughout)", "P(weapons) [95% CI]", "median rung", "front", "China cost"]
-NOTE = ("P(stays) = P(China's rung to Russia >= threshold at the horizon); P(stays throughout) = "
-        "P(it never drops below the threshold in any month); front = Russia's progress "
-        "(0-1); China cost = cumulative cost index.")
+HEADERS = ["scenario", "runs", "P(stays) [95% MC CI]", "P(stays) over params 10-90%", "P(stays throughout)",
+           "P(weapons) [95% MC CI]", "median rung", "front", "China cost"]
+NOTE = ("P(stays) = P(China's rung to Russia >= threshold at the horizon); MC CI = 95% Monte Carlo interval "
+        "(simulation noise only); over params 10-90% = 10% to 90% of P(stays) across parameter draws, each "
+        "estimated with its parameters held (what the assumptions do); P(stays throughout) = P(it never "
+        "drops below the threshold in any month); front = Russia's progress (0-1); "
+        "China cost = cumulative cost index.")
 THUMBNAIL = "china_rung.png"
 #: summary.csv: the table's columns as numbers, each 95% CI in two columns.
-CSV_COLUMNS = ["scenario", "runs", "seed", "p_stays", "p_stays_ci95_low", "p_stays_ci95_high", "p_stays_throughout", "p_weapons",
+CSV_COLUMNS = ["scenario", "runs", "seed", "p_stays", "p_stays_ci95_low", "p_stays_ci95_high",
+               "p_stays_param_p10", "p_stays_param_p50", "p_stays_param_p90", "p_stays_throughout", "p_weapons",
                "p_weapons_ci95_low", "p_weapons_ci95_high", "median_rung", "front", "china_cost", "folder"]
 
 
@@ -40,8 +44,10 @@ def _num(value, digits: int) -> str:
 def summary_cells(summary: dict) -> list[str]:
     """One row of the run table, as text."""
     o = summary["outcomes"]
+    spread = o["china_stays"].get("parameter_spread")
+    spread_cell = f"{spread['p10']:.2f}-{spread['p90']:.2f}" if spread else "-"
     throughout = o.get("china_stays_throughout")
-    return [summary["scenario"], str(summary["runs"]), _p(o["china_stays"]),
+    return [summary["scenario"], str(summary["runs"]), _p(o["china_stays"]), spread_cell,
             _num(throughout["probability"] if throughout else None, 3), _p(o["china_weapons"]),
             _num(o["china_rung"]["median"], 0), _num(o["front"]["mean"], 2), _num(o["china_cost"]["mean"], 2)]
 
@@ -75,6 +81,9 @@ def summary_record(summary: dict, folder: str) -> dict:
     for key, stem in (("china_stays", "p_stays"), ("china_weapons", "p_weapons")):
         rec[stem] = o[key]["probability"]
         rec[f"{stem}_ci95_low"], rec[f"{stem}_ci95_high"] = o[key]["ci95"]
+    spread = o["china_stays"].get("parameter_spread") or {}
+    for q in ("p10", "p50", "p90"):
+        rec[f"p_stays_param_{q}"] = spread.get(q)
     rec["p_stays_throughout"] = o.get("china_stays_throughout", {}).get("probability", math.nan)
     rec["median_rung"] = o["china_rung"]["median"]
     rec["front"] = o["front"]["mean"]

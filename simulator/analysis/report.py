@@ -137,6 +137,23 @@ def _ci(entry: dict, digits: int = 3) -> str:
     return f"{value:.{digits}f} [{lo:.{digits}f}, {hi:.{digits}f}]"
 
 
+#: What the intervals of a run mean (report.md, the run table).
+MC_NOTE = ("The 95% intervals are Monte Carlo intervals (Wilson for probabilities): they cover simulation "
+           "noise only, and shrink with more runs, while every run draws its parameters from their ranges.")
+
+
+def spread_text(spread: dict) -> str:
+    return f"{spread['p10']:.3f} to {spread['p90']:.3f} ({spread['p50']:.3f})"
+
+
+def spread_note(spread: dict) -> str:
+    return (f"The spread over parameter draws is what the assumptions do: P(stays) estimated for each of "
+            f"{spread['draws']} parameter draws (every drawn parameter at once, from its range), each from "
+            f"{spread['runs_per_draw']} runs with the parameters held, separately seeded; 10%, 50% and 90% of "
+            f"those estimates.  Each carries Monte Carlo noise of about ±{spread['noise_sd']:.3f} (one sd), so a "
+            f"spread much wider than that comes from the parameters.")
+
+
 def summary_rows(summary: dict) -> list[list[str]]:
     o = summary["outcomes"]
     thr = int(summary.get("stay_threshold", 2))
@@ -282,6 +299,10 @@ def _discovery_section(doc: Doc, folder: Path):
                     f"{r['qp']:.2g}"] for r in b.get("limits", [])])
 
 
+#: Rows per outcome of a report's sensitivity table (a design over every drawn parameter has ~150).
+REPORT_TOP = 25
+
+
 def _sensitivity_section(doc: Doc, folder: Path):
     if not (folder / "sensitivity.parquet").exists():
         return
@@ -291,6 +312,14 @@ def _sensitivity_section(doc: Doc, folder: Path):
     doc.h(2, "Sensitivity")
     cols = [c for c in ("output", "parameter", "S1", "S1_conf", "ST", "ST_conf", "mu_star", "mu_star_conf",
                         "sigma") if c in s.columns and s[c].notna().any()]
+    total = s["parameter"].nunique()
+    if total > REPORT_TOP and "output" in s:     # a design over every drawn parameter: the leaders of each outcome
+        key = "ST" if "ST" in cols else "mu_star"
+        s = pd.concat([g.sort_values(key, ascending=False, kind="stable").head(REPORT_TOP)
+                       for _, g in s.groupby("output", sort=False)], ignore_index=True)
+        doc.p(f"The {REPORT_TOP} most influential of the {total} parameters for each outcome"
+              + ("; robustness.md ranks all of them with their sources." if (folder / "robustness.md").exists()
+                 else "; sensitivity.parquet has all of them."))
     rows = [[(f"{v:.3f}" if isinstance(v, (float, np.floating)) else str(v)) for v in r] for r in
             s[cols].itertuples(index=False)]
     doc.table(cols, rows)
@@ -342,7 +371,15 @@ def run_report(folder: Path) -> tuple[str, Doc]:
               f"posterior {post['file']} (sha256 {post['sha256'][:12]}, {post['rows']} rows, chosen by weight); "
               f"{len(post['prior'])} other parameter(s) from their prior ranges (listed in summary.json).")
     doc.h(2, "Summary")
-    doc.table(["outcome", "estimate [95% CI]"], summary_rows(summary))
+    rows = summary_rows(summary)
+    spread = summary["outcomes"]["china_stays"].get("parameter_spread")
+    if spread:
+        rows = [r + [spread_text(spread) if i == 0 else ""] for i, r in enumerate(rows)]
+        doc.table(["outcome", "estimate [95% Monte Carlo CI]", "spread over parameter draws: 10% to 90% (median)"],
+                  rows)
+    else:
+        doc.table(["outcome", "estimate [95% Monte Carlo CI]"], rows)
+    doc.p(MC_NOTE + (" " + spread_note(spread) if spread else ""))
     dist = summary["outcomes"]["china_rung"].get("distribution", {})
     if dist:
         doc.table(["China's rung to Russia at the horizon", "share of runs"],

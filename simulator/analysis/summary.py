@@ -61,6 +61,9 @@ def summarize(ens: Ensemble) -> dict:
     extra = {}
     if getattr(ens, "posterior", None) is not None:
         extra["posterior"] = ens.posterior.record(ens.resolved, ens.fixed)
+    stays = probability(o["china_stays"].to_numpy())
+    if ens.parameter_spread is not None:     # a separate, separately seeded computation (spread.py)
+        stays["parameter_spread"] = {k: v for k, v in ens.parameter_spread.items()}
     return {
         "scenario": sc.name,
         "description": sc.description,
@@ -72,7 +75,7 @@ def summarize(ens: Ensemble) -> dict:
         "stay_threshold": sc.outcome.stay_threshold,
         "events": [{"month": ev.month, "path": ev.path, "note": ev.note} for ev in sc.events],
         "outcomes": {
-            "china_stays": probability(o["china_stays"].to_numpy()),
+            "china_stays": stays,
             "china_weapons": probability(o["china_weapons"].to_numpy()),
             "china_weapons_ever": probability(o["china_weapons_ever"].to_numpy()),
             "broad_sanctions": probability(o["broad_sanctions"].to_numpy()),

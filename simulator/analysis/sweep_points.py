@@ -33,7 +33,7 @@ def points_table(result: SweepResult) -> pd.DataFrame:
     """
     plan, c = result.plan, result.combined
     design = plan.design
-    out = pd.DataFrame({"point": np.arange(plan.points, dtype=np.int64)})
+    out: dict = {"point": np.arange(plan.points, dtype=np.int64)}    # columns, framed at the end
     for p in design.params:
         col = design.points[p.path].to_numpy()
         out[p.path] = col.astype(np.int64) if p.integer else col.astype(np.float64)
@@ -58,7 +58,7 @@ def points_table(result: SweepResult) -> pd.DataFrame:
         out[f"{name}_ci95_high"] = out[f"{name}_mean"] + half
     dropped = c["dropped_count"].to_numpy(np.float64)
     out["first_drop_month_mean"] = _ratio(c["first_drop_month_sum"].to_numpy(np.float64), dropped)
-    return out
+    return pd.DataFrame(out)
 
 
 def _ratio(num: np.ndarray, den: np.ndarray) -> np.ndarray:

@@ -282,7 +282,8 @@ class Result:
 
 
 def run(scenario, runs: int | None = None, seed: int | None = None, set=None,  # noqa: A002
-        fixed: bool = False, workers: int = 1, posterior=None) -> Result:
+        fixed: bool = False, workers: int = 1, posterior=None, spread: bool = True,
+        spread_draws: int | None = None, spread_runs: int | None = None) -> Result:
     """Run a scenario as a Monte Carlo ensemble, as ``run.py run`` does.
 
     ``scenario``: a path, a bundled name ("baseline") or a dict; ``runs`` and ``seed`` default
@@ -290,14 +291,30 @@ def run(scenario, runs: int | None = None, seed: int | None = None, set=None,  #
     ``fixed``: point values instead of draws from ranges; ``workers``: local processes (the
     result is the same for any number); ``posterior``: a posterior file (as ``--posterior``)
     from whose rows each replicate draws its parameters instead of the prior ranges.
+    ``spread``: also compute the parameter-uncertainty spread of P(stays) (``spread_draws``
+    parameter draws x ``spread_runs`` runs each; separately seeded, it changes no other number),
+    in ``summary['outcomes']['china_stays']['parameter_spread']``.
     """
+    from ..experiment.defaults import SPREAD_DRAWS, SPREAD_RUNS
     from ..experiment.ensemble import run_ensemble
     _check_counts(runs, seed, workers)
+    draws, per = int(spread_draws or SPREAD_DRAWS), int(spread_runs or SPREAD_RUNS)
+    if draws < 1 or per < 1:
+        raise ValueError("spread_draws and spread_runs must be at least 1")
     overrides = _overrides(set)
     resolved = load(scenario, overrides, where=_caller_dir())
     post = _posterior(posterior, resolved, fixed)
     ens = run_ensemble(resolved, runs=runs, seed=seed, fixed=fixed, workers=workers, posterior=post)
-    command = _command("run", [resolved], _options(ens.runs, ens.seed, overrides, fixed, workers, post))
+    options = _options(ens.runs, ens.seed, overrides, fixed, workers, post)
+    if spread:
+        from ..experiment.spread import parameter_spread
+        ens.parameter_spread = parameter_spread(resolved, seed=ens.seed, draws=draws, runs_per_draw=per, fixed=fixed,
+                                                posterior=post)
+        options += (["--spread-draws", str(draws)] if draws != SPREAD_DRAWS else []) + \
+            (["--spread-runs", str(per)] if per != SPREAD_RUNS else [])
+    else:
+        options.append("--no-spread")
+    command = _command("run", [resolved], options)
     return Result(ens, overrides, command)
 
 

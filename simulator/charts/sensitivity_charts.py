@@ -14,6 +14,8 @@ from ..analysis.labels import plain_label
 from .style import OKABE_ITO, add_footer, footer_text, legend_below, save, tight
 
 MAX_PANELS = 4
+#: Parameters per panel (the most influential): a design over every drawn parameter has ~150.
+MAX_BARS = 25
 
 
 def _label(path: str) -> str:
@@ -86,7 +88,11 @@ def sensitivity_figure(table: pd.DataFrame, manifest: dict, notes: list[str] | N
     method = str(table["method"].iloc[0])
     outputs = list(dict.fromkeys(table["output"]))[:MAX_PANELS]
     n = len(outputs)
-    params = table["parameter"].nunique()
+    total = table["parameter"].nunique()
+    key = "ST" if method == "sobol" else "mu_star"
+    table = pd.concat([table[table["output"] == o].sort_values(key, ascending=False, kind="stable").head(MAX_BARS)
+                       for o in outputs], ignore_index=True)      # the most influential of each outcome
+    params = min(total, MAX_BARS)
     cols = 1 if n == 1 else 2
     rows = -(-n // cols)
     fig, axes = plt.subplots(rows, cols, figsize=(12 if cols == 2 else 9, 1.8 + rows * (0.55 * params + 1.6)),
@@ -109,6 +115,8 @@ def sensitivity_figure(table: pd.DataFrame, manifest: dict, notes: list[str] | N
     extra = (f"{design.get('points', manifest.get('points', '?'))} design points ({design.get('formula', '')}) x "
              f"{manifest.get('runs', '?')} runs; each point's outcome is a Monte Carlo estimate, so indices "
              f"below ~0.02 are noise.")
+    if total > MAX_BARS:
+        extra += f" Each panel shows the {MAX_BARS} most influential of the {total} parameters."
     if notes:
         extra += " " + " ".join(notes)
     fig.text(0.01, 0.025, "\n".join(textwrap.wrap(extra, 190)), fontsize=7, color="#333333", gid="notes")

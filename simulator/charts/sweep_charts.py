@@ -230,7 +230,10 @@ def multiples_figure(points: pd.DataFrame, manifest: dict, params: list[dict]):
     for j in range(k, rows * cols):
         axes[j // cols][j % cols].set_visible(False)
     horizon, threshold = _outcome_text(manifest)
-    fig.suptitle(f"Which parameters move China's choice? P(stays) against each swept parameter\n"
+    total = len((manifest.get("design") or {}).get("params") or params)
+    which = ("each swept parameter" if total <= k else
+             f"the {k} of {total} swept parameters that go most with it")
+    fig.suptitle(f"Which parameters move China's choice? P(stays) against {which}\n"
                  f"({manifest.get('scenario', '?')}: {len(f)} points, {manifest.get('runs', '?')} runs each; "
                  f"stays = rung to Russia >= {threshold} at month {horizon})", fontsize=10)
     _footer(fig, manifest)
@@ -270,4 +273,24 @@ def draw_sweep(folder: str | Path) -> list[Path]:
         return save(response_figure(points, manifest, params[0]), folder, "sweep_response")
     if len(params) == 2:
         return save(heatmap_figure(points, manifest, params), folder, "sweep_heatmap")
-    return save(multiples_figure(points, manifest, params), folder, "sweep_params")
+    return save(multiples_figure(points, manifest, strongest(points, params)), folder, "sweep_params")
+
+
+#: Panels of the small-multiples chart: a design over every drawn parameter has ~150 of them.
+MAX_MULTIPLES = 12
+
+
+def strongest(points: pd.DataFrame, params: list[dict], top: int = MAX_MULTIPLES) -> list[dict]:
+    """The ``top`` parameters whose values go most with P(stays) across the design points
+    (absolute correlation), in design order; all of them when there are no more than ``top``."""
+    if len(params) <= top:
+        return params
+    f = points[points["runs"] > 0]
+    y = f["p_stays"].to_numpy(dtype=float)
+    scores = []
+    for i, param in enumerate(params):
+        x = f[param["path"]].to_numpy(dtype=float)
+        r = np.corrcoef(x, y)[0, 1] if np.std(x) > 0 and np.std(y) > 0 else 0.0
+        scores.append((-abs(r) if np.isfinite(r) else 0.0, i))
+    keep = sorted(i for _, i in sorted(scores)[:top])
+    return [params[i] for i in keep]

@@ -15,8 +15,9 @@ import re
 import sys
 from pathlib import Path
 
+from ..experiment.defaults import DEFAULT_BLOCK as DEFAULT_BLOCK_ALL
 from ..experiment.store import (MARKER, check_complete, lock_folder, mark_complete, prepare_dir, read_marker,
-                                write_json, write_parquet)
+                                write_json, write_parquet, write_text)
 from ..scenario import load_scenario
 from .common import (UsageError, add_posterior_option, at_least, check_limits, info, posterior_from_args, progress_bar,
                      table)
@@ -82,17 +83,24 @@ def add_parser(sub) -> None:
                    help="months shown in the alignment network (default: the horizon)")
     p.set_defaults(func=cmd_plot)
 
-    s = sub.add_parser("sensitivity", help="global sensitivity of P(stays) to chosen parameters (SALib)",
+    from ..experiment.defaults import ALL_RUNS, ALL_SAMPLES
+    s = sub.add_parser("sensitivity", help="global sensitivity of P(stays) to chosen parameters, or to all (SALib)",
                        description="Sobol (first and total order) or Morris (mu*, sigma) indices of P(stays) "
                                    "and other outcomes, run through the sweep machinery (parallel, "
-                                   "resumable).")
+                                   "resumable).  With --all: every parameter the scenario draws, each over "
+                                   "its own range, and robustness.md (what the answer depends on).")
     s.add_argument("scenario", metavar="SCENARIO")
     s.add_argument("--param", action="append", default=[], metavar="PATH=LOW:HIGH",
                    help="a parameter and the range to vary it over (repeatable)")
-    s.add_argument("--method", choices=("sobol", "morris"), default="sobol")
+    s.add_argument("--all", action="store_true",
+                   help="vary every drawn parameter of the scenario over its own range (not with --param); "
+                        f"default method morris, {ALL_SAMPLES['morris']} trajectories, {ALL_RUNS} runs a point")
+    s.add_argument("--method", choices=("sobol", "morris"), default=None,
+                   help="sobol (default) or morris (default with --all)")
     s.add_argument("--samples", type=int, default=None,
                    help="base samples N (Sobol: N*(2D+2) points; Morris: N trajectories of D+1 points)")
-    s.add_argument("--runs", type=int, help="replicates per design point (default: the scenario's runs)")
+    s.add_argument("--runs", type=int, help=f"replicates per design point (default: the scenario's runs; "
+                                            f"{ALL_RUNS} with --all)")
     s.add_argument("--seed", type=int, help="base seed (default: the scenario's seed)")
     s.add_argument("--workers", type=int, help="local worker processes (default 1: in-process)")
     s.add_argument("--dask", nargs="?", const="local", metavar="ADDRESS",
@@ -463,7 +471,8 @@ def cmd_sensitivity(args) -> int:
     """Sobol' or Morris indices through the sweep machinery (parallel, resumable, on Dask)."""
     from ..analysis.report import write_report
     from ..analysis.sensitivity import sensitivity_table, text_lines
-    from ..experiment.designs import DEFAULT_SAMPLES, parse_param
+    from ..experiment.defaults import ALL_RUNS, ALL_SAMPLES
+    from ..experiment.designs import DEFAULT_SAMPLES, drawn_params, parse_param
     from ..experiment.sweep import DEFAULT_BLOCK, SweepSpec, plan_sweep
     from .sweep_cmd import _dask_target, run_plan
     check_limits(args)
@@ -471,10 +480,20 @@ def cmd_sensitivity(args) -> int:
     check_timeout(args)
     if args.resume and args.force:
         raise UsageError("--resume and --force contradict each other (continue, or start again?)")
-    if not args.param:
-        raise UsageError("give the parameters to study: --param PATH=LOW:HIGH (repeatable)")
+    if args.all and args.param:
+        raise UsageError("--all and --param contradict each other (--all varies every drawn parameter over "
+                         "its own range; give one or the other)")
+    if not args.param and not args.all:
+        raise UsageError("give the parameters to study: --param PATH=LOW:HIGH (repeatable), or --all")
+    method = args.method or ("morris" if args.all else "sobol")
     resolved = load_scenario(args.scenario, args.set)
-    params = [parse_param(text, resolved, ("--param", None), index=i) for i, text in enumerate(args.param, 1)]
+    if args.all:
+        params = drawn_params(resolved)
+        if not params:
+            raise UsageError(f"--all: {resolved.file} draws no parameter (every range is a single value or "
+                             f"fixed by --set); nothing to vary")
+    else:
+        params = [parse_param(text, resolved, ("--param", None), index=i) for i, text in enumerate(args.param, 1)]
     seen = set()
     for prm in params:
         if prm.path in seen:
@@ -485,14 +504,18 @@ def cmd_sensitivity(args) -> int:
     posterior = posterior_from_args(args, resolved, fixed=False)
     sc = resolved.scenario
     seed = int(sc.seed if args.seed is None else args.seed)
-    spec = SweepSpec(params=params, design=args.method,
-                     samples=args.samples or DEFAULT_SAMPLES[args.method], runs=int(args.runs or sc.runs),
+    samples = args.samples or (ALL_SAMPLES if args.all else DEFAULT_SAMPLES)[method]
+    runs = int(args.runs or (ALL_RUNS if args.all else sc.runs))
+    spec = SweepSpec(params=params, design=method, samples=samples, runs=runs,
                      seed=seed, block=int(args.block or DEFAULT_BLOCK))
     try:
         plan = plan_sweep(resolved, spec, overrides=args.set, posterior=posterior)
     except ValueError as exc:
         raise UsageError(str(exc)) from None
     out = Path(args.out) if args.out else Path("results") / "sensitivity" / resolved.name
+    if args.all:
+        print(f"{method} design over all {len(params)} drawn parameters of {resolved.name}: "
+              f"{plan.points:,} points ({plan.design.formula}) x {spec.runs} runs = {plan.total_runs:,} runs")
     ran = run_plan(plan, out, args, "sensitivity", int(args.workers or 1), _dask_target(args.dask))
     if ran is None:
         return 1
@@ -506,10 +529,16 @@ def cmd_sensitivity(args) -> int:
     indices, notes = sensitivity_table(plan.design, points, seed=seed, sweep_seed=seed)
     write_parquet(out / "sensitivity.parquet", indices)
     lines = text_lines(indices)
-    write_json(out / "sensitivity.json", {"method": args.method, "samples": spec.samples,
+    write_json(out / "sensitivity.json", {"method": method, "samples": spec.samples,
                                           "points": plan.points, "runs": spec.runs, "seed": seed,
                                           "params": [prm.to_dict() for prm in params], "notes": notes,
                                           "text": lines})
+    if args.all:
+        from ..analysis.robustness import robustness_markdown
+        meta = {"scenario": resolved.name, "method": method, "samples": spec.samples, "points": plan.points,
+                "formula": plan.design.formula, "runs": spec.runs, "seed": seed, "parameters": len(params),
+                "data": resolved.data, "command": all_command(args.scenario, method, spec, args.set)}
+        write_text(out / "robustness.md", robustness_markdown(indices, points, meta, notes))
     if not args.no_charts:
         from ..charts.sensitivity_charts import draw_sensitivity
         from ..charts.sweep_charts import draw_sweep
@@ -518,7 +547,10 @@ def cmd_sensitivity(args) -> int:
     write_report(out)
     mark_complete(out)
     shown = indices[indices["output"] == "p_stays"] if (indices["output"] == "p_stays").any() else indices
-    if args.method == "sobol":
+    if args.all:                          # the ranking is long: the top of it here, all of it in robustness.md
+        key = "ST" if method == "sobol" else "mu_star"
+        shown = shown.sort_values(key, ascending=False, kind="stable").head(ALL_SHOWN)
+    if method == "sobol":
         rows = [[r.parameter, f"{r.S1:.3f} +/- {r.S1_conf:.3f}", f"{r.ST:.3f} +/- {r.ST_conf:.3f}"]
                 for r in shown.sort_values("ST", ascending=False).itertuples()]
         headers = ["parameter", "first order S1 [95% CI]", "total order ST [95% CI]"]
@@ -526,10 +558,29 @@ def cmd_sensitivity(args) -> int:
         rows = [[r.parameter, f"{r.mu_star:.3f} +/- {r.mu_star_conf:.3f}", f"{r.sigma:.3f}"]
                 for r in shown.sort_values("mu_star", ascending=False).itertuples()]
         headers = ["parameter", "mu* [95% CI]", "sigma"]
-    print(f"{shown['output_label'].iloc[0]}: {args.method} indices over {plan.points} design points x "
+    print(f"{shown['output_label'].iloc[0]}: {method} indices over {plan.points} design points x "
           f"{spec.runs} runs ({plan.design.formula})")
     print(table(headers, rows))
     for line in lines + notes:
         print(line)
+    if args.all:
+        print(f"the {len(shown)} most influential of {len(params)} parameters; every one, with its source, in "
+              f"{out / 'robustness.md'}")
     info(f"wrote {out}", args.quiet)
     return 0
+
+
+#: Rows of the ranking that ``sensitivity --all`` prints (robustness.md has all of them).
+ALL_SHOWN = 15
+
+
+def all_command(scenario: str, method: str, spec, overrides: list[str]) -> str:
+    """The command line that reproduces a ``sensitivity --all`` result (any --out, --workers or
+    executor gives the same numbers)."""
+    import shlex
+    parts = ["python", "run.py", "sensitivity", shlex.quote(str(scenario)), "--all", "--method", method,
+             "--samples", str(spec.samples), "--runs", str(spec.runs), "--seed", str(spec.seed)]
+    if spec.block != DEFAULT_BLOCK_ALL:
+        parts += ["--block", str(spec.block)]
+    parts += [f"--set {shlex.quote(o)}" for o in overrides]
+    return " ".join(parts)

@@ -32,7 +32,38 @@ def add_parser(sub) -> None:
     p.add_argument("--force", action="store_true", help="overwrite a non-empty output folder")
     p.add_argument("--no-charts", action="store_true", help="skip the PNG/SVG charts")
     add_format_option(p, "runs.csv (one row per replicate)")
+    add_spread_options(p)
     p.set_defaults(func=cmd_run)
+
+
+def add_spread_options(p) -> None:
+    from ..experiment.defaults import SPREAD_DRAWS, SPREAD_RUNS
+    p.add_argument("--spread-draws", type=int, default=SPREAD_DRAWS, metavar="K",
+                   help=f"parameter-uncertainty spread of P(stays): K parameter draws (default {SPREAD_DRAWS}) ...")
+    p.add_argument("--spread-runs", type=int, default=SPREAD_RUNS, metavar="M",
+                   help=f"... each run M times with its parameters held (default {SPREAD_RUNS}); separately "
+                        f"seeded, it changes no other number of the run")
+    p.add_argument("--no-spread", action="store_true", help="skip the parameter-uncertainty spread")
+
+
+def check_spread(args) -> None:
+    from ..scenario.schema import MAX_RUNS
+    for flag, value in (("--spread-draws", args.spread_draws), ("--spread-runs", args.spread_runs)):
+        if value < 1:
+            raise UsageError(f"{flag} must be at least 1, got {value}")
+    if args.spread_draws * args.spread_runs > MAX_RUNS:
+        raise UsageError(f"--spread-draws x --spread-runs must be at most {MAX_RUNS:,}, got "
+                         f"{args.spread_draws * args.spread_runs:,}")
+
+
+def with_spread(ens, args):
+    """Attach the parameter-uncertainty spread of P(stays) to an ensemble (unless --no-spread)."""
+    if not args.no_spread:
+        from ..experiment.spread import parameter_spread
+        ens.parameter_spread = parameter_spread(ens.resolved, seed=ens.seed, draws=args.spread_draws,
+                                                runs_per_draw=args.spread_runs, fixed=ens.fixed,
+                                                posterior=getattr(ens, "posterior", None))
+    return ens
 
 
 def add_format_option(p, what: str) -> None:
@@ -54,6 +85,7 @@ def cmd_run(args) -> int:
     from ..analysis.index import HEADERS, NOTE, draws_line, summary_cells, write_index
     from ..experiment.ensemble import run_ensemble
     check_limits(args)
+    check_spread(args)
     resolved = [load_scenario(path, args.set) for path in args.scenarios]   # validate all first
     names = [r.name for r in resolved]
     clash = sorted({n for n in names if names.count(n) > 1})
@@ -74,6 +106,7 @@ def cmd_run(args) -> int:
         with progress_bar(runs, res.name, args.quiet) as bar:
             ens = run_ensemble(res, runs=runs, seed=args.seed, fixed=args.fixed, workers=args.workers,
                                progress=bar.update, posterior=posterior)
+        with_spread(ens, args)
         summary = write_run_folder(out, ens, charts=not args.no_charts,
                                    extra_manifest=extra, csv=args.format == "csv")
         rows.append(summary_cells(summary))

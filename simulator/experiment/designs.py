@@ -142,6 +142,29 @@ def parse_param(text: str, resolved: Resolved, where: tuple[str, int | None] = (
     return ParamRange(path=path, low=low, high=high, levels=levels, integer=bool(integer))
 
 
+def drawn_params(resolved: Resolved) -> list[ParamRange]:
+    """Every parameter the scenario draws, each over its own range (``sensitivity --all``).
+
+    Derived from the resolved scenario, never from a list: a parameter is drawn when it has a
+    range with LOW < HIGH (``simulator.model.sampling.is_drawn``), structural ones included;
+    a parameter fixed by ``--set`` or given a point range is left out.  Whole-number parameters
+    keep the whole numbers inside their range.  Order: the scenario's parameter order.
+    """
+    from ..model.sampling import is_drawn
+    out = []
+    for path, spec in resolved.params.items():
+        if not is_drawn(spec, False):
+            continue
+        low, high = (float(x) for x in spec.range)
+        integer = bool(resolved.bounds.get(path, (0, 0, False))[2])
+        if integer:
+            low, high = float(math.ceil(low)), float(math.floor(high))
+            if not high > low:
+                continue
+        out.append(ParamRange(path=path, low=low, high=high, integer=integer))
+    return out
+
+
 # ----------------------------------------------------------------------------- designs
 
 def expected_points(design: str, params: list[ParamRange], samples: int | None) -> int:

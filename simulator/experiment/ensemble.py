@@ -58,6 +58,8 @@ class Ensemble:
     link_rungs: np.ndarray | None = None  # (links, rungs): runs at each rung of each link at the horizon
     #: the posterior the parameters were drawn from (simulator.scenario.posterior.Posterior), or None
     posterior: object | None = None
+    #: P(stays) across parameter draws (simulator/experiment/spread.py), when it was computed
+    parameter_spread: dict | None = None
 
     @property
     def months(self) -> int:
