@@ -3,8 +3,10 @@ end of its range (point values, same seed) changes at least one number of summar
 
 The list of attributes is generated from the scenario's parameters, so a new attribute is
 covered automatically.  It is checked in the worlds where every state decides
-(west_decides.yaml) and where Europe and Japan weigh following broad US sanctions
-(secondary_sanctions_us_led.yaml).  KNOWN_INERT lists, with the reason, the attributes that
+(west_decides.yaml), where Europe and Japan weigh following broad US sanctions
+(secondary_sanctions_us_led.yaml), and where every state decides while the Middle East war widens
+(west_decides.yaml with the escalation events of middle_east_escalation.yaml, but not its
+deterrence event, which would fix Israel's strikes).  KNOWN_INERT lists, with the reason, the attributes that
 still act on nothing there; the test fails when one of them starts acting (remove it) as well
 as when another stops.
 """
@@ -12,6 +14,7 @@ as when another stops.
 import json
 
 import pytest
+import yaml
 
 from simulator.analysis.summary import summarize
 from simulator.experiment.ensemble import run_ensemble
@@ -19,7 +22,11 @@ from simulator.scenario import load_scenario
 
 from .conftest import SCENARIOS
 
-WORLDS = ("west_decides", "secondary_sanctions_us_led")
+WORLDS = ("west_decides", "secondary_sanctions_us_led", "west_decides_middle_east_war")
+#: A world built here from a bundled one plus events (name -> (extends, events)).
+BUILT = {"west_decides_middle_east_war": ("west_decides.yaml", [
+    {"month": 2, "path": "theatres.middle_east.escalation", "set": 0.85},
+    {"month": 2, "path": "theatres.middle_east.iran_drive", "multiply": 1.5}])}
 RUNS = 150
 
 SATURATED = "this partner's support to the other sits at its cap (or at its floor) in every run, so the " \
@@ -29,9 +36,6 @@ KNOWN_INERT = {
         ("russia", "china"), ("russia", "iran"), ("iran", "china"), ("north_korea", "china"),
         ("north_korea", "russia"), ("north_korea", "iran"))},
     "states.israel.hostility": "Israel's strikes stay at their November 2024 level across the range",
-    "states.united_states.dependency.china": "across its range the US's own cost of sanctions stays far below "
-                                             "the escalation risk that bounds its level",
-    "states.united_states.sanction_exposure": "as for its dependency on China",
 }
 
 
@@ -40,22 +44,35 @@ def drawn_state_attributes() -> list[str]:
     return [p for p, s in res.params.items() if p.startswith("states.") and s.range and s.range[0] < s.range[1]]
 
 
-def acts(world: str, path: str, lo: float, hi: float) -> bool:
+def world_file(world: str, folder) -> str:
+    if world not in BUILT:
+        return str(SCENARIOS / f"{world}.yaml")
+    base, events = BUILT[world]
+    path = folder / f"{world}.yaml"
+    if not path.exists():
+        path.write_text(yaml.safe_dump({"name": world, "extends": str(SCENARIOS / base), "events": events}),
+                        encoding="utf-8")
+    return str(path)
+
+
+def acts(world: str, path: str, lo: float, hi: float, folder=None) -> bool:
+    file = world_file(world, folder)
+
     def summary(value):
-        ens = run_ensemble(SCENARIOS / f"{world}.yaml", runs=RUNS, seed=1, fixed=True, overrides=[f"{path}={value}"])
+        ens = run_ensemble(file, runs=RUNS, seed=1, fixed=True, overrides=[f"{path}={value}"])
         return json.dumps(summarize(ens), sort_keys=True, default=str)
     return summary(lo) != summary(hi)
 
 
 @pytest.mark.slow
-def test_every_drawn_state_attribute_acts_on_the_summary():
+def test_every_drawn_state_attribute_acts_on_the_summary(tmp_path):
     paths = drawn_state_attributes()
     assert len(paths) > 60
     res = load_scenario(SCENARIOS / f"{WORLDS[0]}.yaml")
     inert = []
     for path in paths:
         lo, hi = res.params[path].range
-        if not any(acts(world, path, lo, hi) for world in WORLDS):
+        if not any(acts(world, path, lo, hi, tmp_path) for world in WORLDS):
             inert.append(path)
     assert sorted(set(inert) - set(KNOWN_INERT)) == [], "attributes that act on nothing"
     assert sorted(set(KNOWN_INERT) - set(inert)) == [], "now acting: remove from KNOWN_INERT"
