@@ -70,7 +70,7 @@ def build_parser() -> argparse.ArgumentParser:
 def _extra_commands():
     mods = []
     import importlib
-    for name in ("sweep_cmd", "analysis_cmds", "explore_cmd"):
+    for name in ("sweep_cmd", "analysis_cmds", "calibrate_cmd", "explore_cmd"):
         try:
             mods.append(importlib.import_module(f"{__package__}.{name}"))
         except ModuleNotFoundError as exc:

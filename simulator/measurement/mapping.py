@@ -207,23 +207,24 @@ def observe(state: dict[str, np.ndarray], mp: dict[str, np.ndarray], weapons_run
 
 
 def observe_episode(scenario, replicates: int, seed: int, *, params=None, mparams=None,
-                    fixed: bool = False) -> Trajectories:
+                    fixed: bool = False, offset: int = 0) -> Trajectories:
     """Run ``scenario`` (a path or Resolved) for ``replicates`` and record its observables.
 
     ``params`` (model parameters per replicate) replaces the model's own draws where given;
-    parameters it leaves out are drawn from the scenario's ranges.
+    parameters it leaves out are drawn from the scenario's ranges.  ``offset`` is the index of
+    the first replicate: replicate ``i`` draws the same numbers whatever block it runs in.
     """
     from ..model.model import resolve
     resolved = resolve(scenario)
-    drawn = draw_parameters(resolved.params, replicates, seed, fixed=fixed)
+    drawn = draw_parameters(resolved.params, replicates, seed, fixed=fixed, offset=offset)
     if params:
         for k, v in params.items():
             if k in drawn:
                 drawn[k] = np.asarray(v, dtype=float)
     model = AxisModel(resolved, replicates=replicates, seed=seed, params=drawn, collect=False,
-                      series_limit=0)
+                      series_limit=0, offset=offset)
     if mparams is None:
-        mparams = draw_measurement(replicates, seed, fixed=fixed)
+        mparams = draw_measurement(replicates, seed, fixed=fixed, offset=offset)
     try:
         return Observer(model, mparams).run()
     finally:
