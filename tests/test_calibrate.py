@@ -141,3 +141,43 @@ def test_abc_smc_with_pyabc_is_reproducible(tmp_path):
     a = pd.read_parquet(tmp_path / "a" / "posterior.parquet")
     assert len(a) == 8 and a["weight"].gt(0).all()
     assert a.equals(pd.read_parquet(tmp_path / "b" / "posterior.parquet"))
+
+
+def test_validate_history_scores_each_held_out_episode_with_brier_and_crps(tmp_path, capsys):
+    import importlib.util
+
+    from simulator.analysis.history_scores import score
+    out = tmp_path / "val"
+    eo, ua = [p for p in HISTORY if "eo14114" in p or "ukraine" in p]
+    assert main(["validate-history", eo, ua, "--out", str(out), "--particles", "30", "--accept", "0.25",
+                 "--quiet"]) == 0
+    scores = pd.read_csv(out / "scores.csv")
+    assert list(scores.columns[:2]) == ["episode", "pattern"]
+    assert {"prior_score", "posterior_score", "observed", "prior_mean", "posterior_mean"} <= set(scores.columns)
+    assert set(scores["episode"]) == {"eo14114_2024", "ukraine_2022"}
+    assert set(scores.loc[scores["pattern"] == "no_weapons", "score"]) == {"Brier"}
+    assert set(scores.loc[scores["pattern"].str.contains("yoy|growth"), "score"]) == {"CRPS"}
+    assert (scores[["prior_score", "posterior_score"]] >= 0).all().all()
+    info = json.loads((out / "validation.json").read_text())
+    assert [f["held_out"] for f in info["folds"]] == ["eo14114_2024", "ukraine_2022"]
+    assert info["folds"][0]["fit"] == ["ukraine_2022"]
+    assert (out / "scores.png").stat().st_size > 5000
+    # the scoring rules: a perfect forecast scores 0, a worse one more
+    assert score("binary", np.zeros(10), 0.0) == 0 and score("binary", np.full(10, 1.0), 0.0) == 1
+    assert score("continuous", np.full(5, 0.1), 0.1) == 0
+    assert score("continuous", np.array([0.0, 0.2]), 0.1) < score("continuous", np.array([0.3, 0.5]), 0.1)
+    # docs/validation.md is regenerated from the folder by the script
+    spec = importlib.util.spec_from_file_location("validation_doc", ROOT / "scripts" / "validation_doc.py")
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    (tmp_path / "docs" / "img").mkdir(parents=True)
+    mod.main(str(out), tmp_path / "docs" / "validation.md")
+    doc = (tmp_path / "docs" / "validation.md").read_text()
+    n_better = int((scores["posterior_score"] < scores["prior_score"]).sum())
+    assert f"better than the prior on {n_better} of {len(scores)} held-out" in doc
+    assert (tmp_path / "docs" / "img" / "validation_scores.png").is_file()
+
+
+def test_validate_history_needs_two_episodes(tmp_path, capsys):
+    assert main(["validate-history", HISTORY[0], "--out", str(tmp_path / "v"), "--quiet"]) == 2
+    assert "at least two episodes" in capsys.readouterr().err

@@ -87,3 +87,27 @@ def draw_episode(out: Path, episode: str, cov_prior: pd.DataFrame, cov_post: pd.
     fig.tight_layout(rect=(0, 0.04, 1, 1))
     save(fig, out, f"episode_{episode}")
     return f"episode_{episode}.png"
+
+
+def draw_scores(out: Path, scores: pd.DataFrame, footer: str) -> str:
+    """scores.png: skill of the posterior over the prior on each held-out pattern,
+    1 - posterior score / prior score (above 0: the posterior predicts better)."""
+    s = scores[scores["prior_score"] > 0].reset_index(drop=True)
+    skill = 1 - s["posterior_score"] / s["prior_score"]
+    episodes = list(dict.fromkeys(s["episode"]))
+    colours = {e: OKABE_ITO[i % len(OKABE_ITO)] for i, e in enumerate(episodes)}
+    fig, ax = plt.subplots(figsize=(7.5, 0.32 * len(s) + 1.6))
+    y = np.arange(len(s))
+    ax.barh(y, skill.clip(-1.5, 1), color=[colours[e] for e in s["episode"]])
+    ax.axvline(0, color="#333333", lw=0.8)
+    ax.set_yticks(y)
+    ax.set_yticklabels([f"{e}: {p} ({k})" for e, p, k in zip(s["episode"], s["pattern"], s["score"])], fontsize=7)
+    ax.invert_yaxis()
+    ax.set_xlim(-1.5, 1)
+    ax.set_xlabel("skill = 1 - posterior score / prior score\n(> 0: the posterior predicts the held-out "
+                  "episode better; clipped at -1.5)", fontsize=8)
+    ax.set_title("Leave-one-out: does fitting the other episodes help predict this one?", fontsize=9)
+    add_footer(fig, footer)
+    fig.tight_layout(rect=(0, 0.03, 1, 1))
+    save(fig, out, "scores")
+    return "scores.png"

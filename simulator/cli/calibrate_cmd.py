@@ -48,6 +48,7 @@ def add_parser(sub) -> None:
     p.add_argument("--quiet", action="store_true", help="no messages on stderr")
     p.add_argument("--no-charts", action="store_true", help="skip the charts")
     p.set_defaults(func=cmd_calibrate)
+    add_validate_parser(sub)
 
 
 def _check(args) -> None:
@@ -204,3 +205,88 @@ def _series(name, prior_view, post_view):
         return None
     return {"dates": dates, "prior": band(prior_view, fn), "post": band(post_view, fn),
             "observed": observed, "title": title, "unit": unit}
+
+
+VH_EPILOG = """\
+example:
+  python run.py validate-history scenarios/history/*.yaml --out results/validation
+  python scripts/validation_doc.py results/validation     # regenerates docs/validation.md
+
+For each episode in turn: calibrate on the others (rejection ABC, as `calibrate --hold-out`),
+then score the held-out episode's patterns predicted from the prior and from that posterior
+(Brier for yes/no patterns, CRPS for continuous ones; lower is better)."""
+
+
+def add_validate_parser(sub) -> None:
+    p = sub.add_parser("validate-history", help="leave-one-out scores of the calibration on the episodes",
+                       description="Leave-one-out validation: fit on all episodes but one, predict the "
+                                   "held-out one, for each episode in turn; write scores.csv and a chart.",
+                       epilog=VH_EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("episodes", nargs="+", metavar="EPISODE", help="episode files (at least two)")
+    p.add_argument("--particles", type=int, default=500, metavar="N", help="posterior particles per fold (default 500)")
+    p.add_argument("--accept", type=float, default=0.05, metavar="Q", help="share of prior draws kept (default 0.05)")
+    p.add_argument("--seed", type=int, default=20241105, metavar="S", help="seed (default 20241105)")
+    p.add_argument("--workers", type=int, default=1, metavar="K", help="local worker processes (default 1)")
+    p.add_argument("--dask", nargs="?", const="local", metavar="ADDRESS", help="run the folds' simulations on Dask")
+    p.add_argument("--out", default="results/validation", metavar="DIR", help="output folder (default results/validation)")
+    p.add_argument("--force", action="store_true", help="overwrite a folder that holds a validation")
+    p.add_argument("--quiet", action="store_true", help="no messages on stderr")
+    p.add_argument("--no-charts", action="store_true", help="skip the chart")
+    p.set_defaults(func=cmd_validate_history)
+
+
+def cmd_validate_history(args) -> int:
+    import time
+
+    import pandas as pd
+
+    from ..analysis.history_scores import COLUMNS, score_rows, summary
+    from ..experiment import provenance
+    from ..experiment.calibration import (PATTERNS, CalibrationError, make_setup, predictive, prior_draws,
+                                          resample, run_rejection)
+    from ..experiment.store import mark_complete, prepare_dir, write_csv, write_json
+    from ..scenario import load_scenario
+    at_least(args.particles, "--particles", 1, 1_000_000)
+    at_least(args.workers, "--workers", 1, 1024)
+    if not 0 < args.accept <= 1:
+        raise UsageError(f"--accept {args.accept:g}: must be in (0, 1]")
+    if len(args.episodes) < 2:
+        raise UsageError("validate-history needs at least two episodes (one is held out at a time)")
+    episodes = [load_scenario(path) for path in args.episodes]
+    try:
+        make_setup(episodes)
+    except CalibrationError as exc:
+        raise UsageError(str(exc)) from None
+    out = prepare_dir(Path(args.out), args.force, kind="validation")
+    t0 = time.perf_counter()
+    rows, folds = [], []
+    for r in episodes:
+        setup = make_setup(episodes, hold_out=r.name)
+        if not args.quiet:
+            info(f"fold {r.name}: fitting on {', '.join(setup.fit)}")
+        res = run_rejection(setup, args.particles, args.accept, args.seed, workers=args.workers, dask=args.dask)
+        prior_stats, _, _ = predictive(setup, prior_draws(setup, PREDICTIVE, args.seed + 1), args.seed + 1)
+        post_stats, _, _ = predictive(setup, resample(res.posterior, PREDICTIVE, args.seed), args.seed + 1)
+        rows += score_rows(r.name, PATTERNS, setup.observed, prior_stats, post_stats)
+        folds.append({"held_out": r.name, "fit": list(setup.fit), "simulations": res.simulations,
+                      "epsilon": res.epsilon, "seconds": res.seconds})
+    scores = pd.DataFrame(rows, columns=COLUMNS)
+    write_csv(out / "scores.csv", scores)
+    summ = summary(scores)
+    write_csv(out / "summary.csv", summ)
+    write_json(out / "validation.json", {
+        "episodes": [r.name for r in episodes], "particles": args.particles, "accept": args.accept,
+        "seed": args.seed, "workers": args.workers, "folds": folds, "seconds": time.perf_counter() - t0,
+        "command": provenance.command_line(), "time": provenance.now(), "git": provenance.git_hash(),
+        "versions": provenance.versions()})
+    if not args.no_charts:
+        from ..charts.calibration_charts import draw_scores
+        draw_scores(out, scores, f"validate-history | seed {args.seed} | {args.particles} particles per fold | "
+                                 f"git {provenance.git_hash()}")
+    mark_complete(out)
+    if not args.quiet:
+        better = int((scores["posterior_score"] < scores["prior_score"]).sum())
+        worse = int((scores["posterior_score"] > scores["prior_score"]).sum())
+        info(f"posterior better on {better} of {len(scores)} held-out patterns, worse on {worse}; wrote {out}/scores.csv")
+    print(summ.to_string(index=False))
+    return 0
