@@ -51,6 +51,12 @@ def add_parser(sub) -> None:
     add_validate_parser(sub)
 
 
+def _command(args) -> str:
+    """The command line as given to run.py (also when called as main([...]) from Python)."""
+    import shlex
+    return "run.py " + shlex.join(getattr(args, "argv", None) or sys.argv[1:])
+
+
 def _check(args) -> None:
     at_least(args.particles, "--particles", 1, 1_000_000)
     at_least(args.workers, "--workers", 1, 1024)
@@ -105,7 +111,7 @@ def cmd_calibrate(args) -> int:
     except CalibrationError as exc:
         raise UsageError(str(exc)) from None
     out = _folder(args)
-    command = provenance.command_line()
+    command = _command(args)
     say = (lambda *a: None) if args.quiet else (lambda msg: info(msg))
     say(f"calibrating {len(setup.priors)} parameters on {', '.join(setup.fit)} "
         f"({args.method}, {args.particles} particles, seed {args.seed})")
@@ -277,7 +283,7 @@ def cmd_validate_history(args) -> int:
     write_json(out / "validation.json", {
         "episodes": [r.name for r in episodes], "particles": args.particles, "accept": args.accept,
         "seed": args.seed, "workers": args.workers, "folds": folds, "seconds": time.perf_counter() - t0,
-        "command": provenance.command_line(), "time": provenance.now(), "git": provenance.git_hash(),
+        "command": _command(args), "time": provenance.now(), "git": provenance.git_hash(),
         "versions": provenance.versions()})
     if not args.no_charts:
         from ..charts.calibration_charts import draw_scores

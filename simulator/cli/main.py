@@ -86,6 +86,7 @@ def _terminate(signum, frame):
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    args.argv = list(sys.argv[1:] if argv is None else argv)      # the command as given (for provenance)
     import signal
     import threading
     if threading.current_thread() is threading.main_thread():
