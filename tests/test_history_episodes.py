@@ -9,8 +9,8 @@ from simulator.scenario import ScenarioError, load_scenario
 from .conftest import BASELINE, ROOT, run_cli
 
 HISTORY = ROOT / "scenarios" / "history"
-EPISODES = {"ukraine_2022": ("2022-02", 34), "eo14114_2024": ("2023-12", 13),
-            "north_korea_2017": ("2017-08", 29), "iran_2018": ("2018-05", 64)}
+EPISODES = {"ukraine_2022": ("2022-02", 34), "eo14114_2024": ("2023-12", 12),
+            "north_korea_2017": ("2017-08", 28), "iran_2018": ("2018-05", 63)}
 
 
 @pytest.mark.parametrize("name", sorted(EPISODES))
@@ -60,3 +60,20 @@ def test_china_rungs_are_set_only_by_the_baseline_or_an_episode(write_yaml):
     with pytest.raises(ScenarioError, match=r"decision.weights: only the baseline"):
         load_scenario(write_yaml("name: w\nkind: episode\nextends: BASELINE\ndecision:\n  weights:\n"
                                  "    sanction_cost: 1\n"))
+
+
+def test_an_episode_run_records_the_observables_of_the_same_replicates(tmp_path):
+    import pandas as pd
+    out = tmp_path / "eo"
+    res = run_cli("run", HISTORY / "eo14114_2024.yaml", "--runs", "200", "--out", out, "--quiet")
+    assert res.returncode == 0, res.stderr
+    obs = pd.read_parquet(out / "observables.parquet")
+    runs = pd.read_parquet(out / "runs.parquet")
+    assert {"china_russia_trade", "china_iran_crude", "china_nk_trade", "lethal_aid", "rung_russia"} <= set(obs["series"])
+    last = obs[(obs["series"] == "rung_russia") & (obs["month"] == 12)].iloc[0]
+    assert last["date"] == "2024-12" and last["mean"] == pytest.approx(runs["china_rung"].mean())
+    trade = obs[obs["series"] == "china_russia_trade"].sort_values("month")
+    assert trade["mean"].iloc[0] == 1.0 and (trade["q10"] <= trade["q90"]).all()
+    # an ordinary scenario's folder has no observables
+    res = run_cli("run", BASELINE, "--runs", "20", "--out", tmp_path / "base", "--quiet")
+    assert res.returncode == 0 and not (tmp_path / "base" / "observables.parquet").exists()

@@ -70,6 +70,8 @@ def cmd_run(args) -> int:
                                progress=bar.update)
         summary = write_run_folder(out, ens, charts=not args.no_charts,
                                    extra_manifest={"overrides": list(args.set)}, csv=args.format == "csv")
+        from .observables import write_observables     # historical episodes: the observables, monthly
+        write_observables(out, res, runs, args.seed, args.fixed)
         rows.append(summary_cells(summary))
         info(f"wrote {out}", args.quiet)
     if len(outs) > 1:                       # several scenarios: one index at the top of --out
