@@ -28,8 +28,13 @@ def test_posterior_file_has_the_shared_format_and_is_identical_for_the_same_seed
     first = (out / "posterior.parquet").read_bytes()
     post, meta = read_posterior(out / "posterior.parquet")
     setup = make_setup([load_scenario(p) for p in HISTORY])
-    assert list(post.columns) == [*setup.priors, "weight"]
+    model_paths = [p for p in setup.priors if not p.startswith("measurement.")]
+    assert list(post.columns) == [*model_paths, "weight"]
+    assert set(model_paths) <= set(load_scenario(BASELINE).params)          # the scenario's own paths
     assert all(dt == np.float64 for dt in post.dtypes) and len(post) == 40
+    mpost, mmeta = read_posterior(out / "measurement.parquet")
+    assert list(mpost.columns) == [*[p for p in setup.priors if p.startswith("measurement.")], "weight"]
+    assert mmeta == meta and len(mpost) == 40
     assert (post["weight"] >= 0).all()
     assert set(meta) == {"scenario", "command", "seed", "version"}
     assert meta["scenario"] == "baseline" and meta["seed"] == 5
@@ -37,8 +42,9 @@ def test_posterior_file_has_the_shared_format_and_is_identical_for_the_same_seed
     raw = pq.read_schema(out / "posterior.parquet").metadata[b"axis_sim"]
     assert json.loads(raw) == meta
     # every posterior value lies in its prior range; the kept particles are the closest ones
+    both = pd.concat([post.drop(columns="weight"), mpost], axis=1)
     for path, spec in setup.priors.items():
-        assert spec.range[0] <= post[path].min() and post[path].max() <= spec.range[1], path
+        assert spec.range[0] <= both[path].min() and both[path].max() <= spec.range[1], path
     parts = pd.read_parquet(out / "particles.parquet")
     assert len(parts) == 200
     kept = parts.nsmallest(40, "distance")

@@ -144,8 +144,12 @@ def write_outputs(out: Path, args, setup, result, command: str) -> None:
     from ..experiment.calibration import (coverage, posterior_metadata, predictive, prior_draws, resample,
                                           write_posterior)
     from ..experiment.store import mark_complete, write_json, write_parquet, write_text
-    write_posterior(out / "posterior.parquet", result.posterior,
-                    posterior_metadata(setup.root, command, args.seed))
+    # posterior.parquet holds the scenario's parameters only (what --posterior draws from);
+    # the measurement layer's parameters, row for row, go to measurement.parquet
+    meta = posterior_metadata(setup.root, command, args.seed)
+    mcols = [c for c in result.posterior.columns if c.startswith("measurement.")]
+    write_posterior(out / "posterior.parquet", result.posterior.drop(columns=mcols), meta)
+    write_posterior(out / "measurement.parquet", result.posterior[[*mcols, "weight"]], meta)
     write_parquet(out / "particles.parquet", result.particles.drop(
         columns=[c for c in result.particles.columns if c.startswith("stat:")]))
     params = parameter_table(setup.priors, result.posterior, seed=args.seed)
