@@ -188,3 +188,16 @@ def test_validate_history_scores_each_held_out_episode_with_brier_and_crps(tmp_p
 def test_validate_history_needs_two_episodes(tmp_path, capsys):
     assert main(["validate-history", HISTORY[0], "--out", str(tmp_path / "v"), "--quiet"]) == 2
     assert "at least two episodes" in capsys.readouterr().err
+
+
+def test_all_parameters_reports_every_drawn_parameter_and_keeps_the_same_particles(tmp_path):
+    assert _cal(tmp_path / "subset", "--seed", "2") == 0
+    assert _cal(tmp_path / "all", "--seed", "2", "--parameters", "all") == 0
+    sub = pd.read_parquet(tmp_path / "subset" / "posterior.parquet")
+    every = pd.read_parquet(tmp_path / "all" / "posterior.parquet")
+    assert len(every.columns) > len(sub.columns) + 50
+    assert "theatres.ukraine.axis_elasticity" in every and "theatres.ukraine.axis_elasticity" not in sub
+    assert "theatres.ukraine.front" not in every            # an episode's own starting level
+    # a parameter left out of the subset is drawn from its prior from the same random numbers,
+    # so rejection keeps the same particles either way
+    assert every[sub.columns].equals(sub)

@@ -42,6 +42,9 @@ def add_parser(sub) -> None:
     p.add_argument("--dask", nargs="?", const="local", metavar="ADDRESS",
                    help="run on Dask: alone, a local cluster of --workers processes; or a scheduler address")
     p.add_argument("--hold-out", metavar="EPISODE", help="leave this episode out of the fit (it is still predicted)")
+    p.add_argument("--parameters", choices=("subset", "all"), default="subset",
+                   help="subset (default): China's decision rule and attitudes, the sanctions threat and the "
+                        "measurement mappings; all: every parameter the episodes draw alike")
     p.add_argument("--out", default="results/calibration", metavar="DIR", help="output folder (default results/calibration)")
     p.add_argument("--resume", action="store_true", help="continue an interrupted calibration in DIR")
     p.add_argument("--force", action="store_true", help="start again in a DIR that holds a calibration")
@@ -107,7 +110,7 @@ def cmd_calibrate(args) -> int:
     _check(args)
     episodes = [load_scenario(path) for path in args.episodes]
     try:
-        setup = make_setup(episodes, args.hold_out)
+        setup = make_setup(episodes, args.hold_out, every=args.parameters == "all")
     except CalibrationError as exc:
         raise UsageError(str(exc)) from None
     out = _folder(args)
@@ -162,7 +165,7 @@ def write_outputs(out: Path, args, setup, result, command: str) -> None:
     cov_prior, cov_post = coverage(setup, stats_prior), coverage(setup, stats_post)
     pred = cov_post.merge(cov_prior, on=["episode", "pattern", "observed"], suffixes=("", "_prior"))
     write_parquet(out / "predictive.parquet", pred)
-    info_ = {"method": result.method, "episodes": setup.names, "fit": list(setup.fit),
+    info_ = {"method": result.method, "parameters": getattr(args, "parameters", "subset"), "episodes": setup.names, "fit": list(setup.fit),
              "hold_out": args.hold_out, "seed": args.seed, "particles": args.particles,
              "generations": args.generations, "accept": args.accept, "workers": args.workers,
              "dask": args.dask, "simulations": result.simulations, "seconds": result.seconds,

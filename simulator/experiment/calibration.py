@@ -85,14 +85,15 @@ def _drawn(spec: ParamSpec) -> bool:
     return spec.range is not None and spec.range[0] < spec.range[1]
 
 
-def calibrated_priors(episodes) -> dict[str, ParamSpec]:
+def calibrated_priors(episodes, every: bool = False) -> dict[str, ParamSpec]:
     """The calibrated parameters and their priors (the scenario's ranges): the model parameters
-    of :data:`CALIBRATED_PREFIXES` that every episode draws from the same range, and every
-    measurement parameter with a range."""
+    of :data:`CALIBRATED_PREFIXES` (with ``every``: every drawn model parameter) that every
+    episode draws from the same range, and every measurement parameter with a range."""
     first = episodes[0].params
     out: dict[str, ParamSpec] = {}
     for path, spec in first.items():
-        if not path.startswith(CALIBRATED_PREFIXES) or path.startswith(NOT_CALIBRATED) or not _drawn(spec):
+        chosen = every or (path.startswith(CALIBRATED_PREFIXES) and not path.startswith(NOT_CALIBRATED))
+        if not chosen or not _drawn(spec):
             continue
         if all(path in r.params and r.params[path] == spec for r in episodes[1:]):
             out[path] = spec
@@ -102,7 +103,7 @@ def calibrated_priors(episodes) -> dict[str, ParamSpec]:
     return out
 
 
-def make_setup(episodes, hold_out: str | None = None) -> Setup:
+def make_setup(episodes, hold_out: str | None = None, every: bool = False) -> Setup:
     names = [r.name for r in episodes]
     known = {p.episode for p in PATTERNS}
     for r in episodes:
@@ -117,7 +118,7 @@ def make_setup(episodes, hold_out: str | None = None) -> Setup:
     if not fit:
         raise CalibrationError("--hold-out leaves no episode to fit")
     root = _root_name(episodes[0])
-    return Setup(list(episodes), calibrated_priors(episodes), observed_values(), fit, root)
+    return Setup(list(episodes), calibrated_priors(episodes, every), observed_values(), fit, root)
 
 
 def _root_name(resolved) -> str:
