@@ -201,3 +201,19 @@ def test_all_parameters_reports_every_drawn_parameter_and_keeps_the_same_particl
     # a parameter left out of the subset is drawn from its prior from the same random numbers,
     # so rejection keeps the same particles either way
     assert every[sub.columns].equals(sub)
+
+
+def test_an_unreachable_dask_scheduler_is_one_line_and_exit_2(tmp_path, capsys):
+    assert main(["calibrate", *HISTORY, "--out", str(tmp_path / "c"), *SMALL, "--dask", "tcp://127.0.0.1:9",
+                 "--dask-timeout", "2"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("error: --dask tcp://127.0.0.1:9: no Dask scheduler answered within 2 s") and "\n" not in err
+
+
+@pytest.mark.slow
+def test_dask_gives_the_same_posterior(tmp_path):
+    args = ["--particles", "60", "--accept", "0.05", "--seed", "3"]
+    assert _cal(tmp_path / "local", *args) == 0
+    assert _cal(tmp_path / "dask", *args, "--dask", "--workers", "2") == 0
+    assert pd.read_parquet(tmp_path / "local" / "posterior.parquet").equals(
+        pd.read_parquet(tmp_path / "dask" / "posterior.parquet"))

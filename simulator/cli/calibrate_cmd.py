@@ -41,6 +41,8 @@ def add_parser(sub) -> None:
     p.add_argument("--workers", type=int, default=1, metavar="K", help="local worker processes (default 1)")
     p.add_argument("--dask", nargs="?", const="local", metavar="ADDRESS",
                    help="run on Dask: alone, a local cluster of --workers processes; or a scheduler address")
+    from .sweep_cmd import add_dask_timeout
+    add_dask_timeout(p)
     p.add_argument("--hold-out", metavar="EPISODE", help="leave this episode out of the fit (it is still predicted)")
     p.add_argument("--parameters", choices=("subset", "all"), default="subset",
                    help="subset (default): China's decision rule and attitudes, the sanctions threat and the "
@@ -102,10 +104,8 @@ def _folder(args) -> Path:
 
 
 def cmd_calibrate(args) -> int:
-    import time
-
-    from ..experiment import provenance
-    from ..experiment.calibration import CalibrationError, make_setup, run_abc, run_rejection
+    from ..experiment.calibration import CalibrationError, make_setup
+    from ..experiment.executors import ExecutorUnavailable
     from ..scenario import load_scenario
     _check(args)
     episodes = [load_scenario(path) for path in args.episodes]
@@ -118,25 +118,38 @@ def cmd_calibrate(args) -> int:
     say = (lambda *a: None) if args.quiet else (lambda msg: info(msg))
     say(f"calibrating {len(setup.priors)} parameters on {', '.join(setup.fit)} "
         f"({args.method}, {args.particles} particles, seed {args.seed})")
+    try:
+        result = _fit(args, setup, out)
+    except ExecutorUnavailable as exc:
+        raise UsageError(str(exc)) from None
+    write_outputs(out, args, setup, result, command)
+    say(f"{result.simulations:,} particle simulations in {result.seconds:.1f} s; wrote {out}/posterior.parquet "
+        f"and {out}/calibration.md")
+    return 0
+
+
+def _fit(args, setup, out):
+    import time
+
+    from ..experiment.calibration import run_abc, run_rejection
     t0 = time.perf_counter()
     if args.method == "rejection":
         def progress(done, total):
             if not args.quiet:
                 print(f"\r  blocks {done}/{total}", end="", file=sys.stderr, flush=True)
         result = run_rejection(setup, args.particles, args.accept, args.seed, workers=args.workers,
-                               dask=args.dask, blocks_dir=out / "blocks", resume=args.resume, progress=progress)
+                               dask=args.dask, blocks_dir=out / "blocks", resume=args.resume, progress=progress,
+                               dask_timeout=args.dask_timeout)
         if not args.quiet:
             print(file=sys.stderr)
     else:
         from ..experiment.store import track
         result = run_abc(setup, args.particles, args.generations, args.seed, workers=args.workers,
-                         dask=args.dask, db_path=out / "abc.db", resume=args.resume)
+                         dask=args.dask, db_path=out / "abc.db", resume=args.resume,
+                         dask_timeout=args.dask_timeout)
         track(out / "abc.db")
     result.seconds = time.perf_counter() - t0
-    write_outputs(out, args, setup, result, command)
-    say(f"{result.simulations:,} particle simulations in {result.seconds:.1f} s; wrote {out}/posterior.parquet "
-        f"and {out}/calibration.md")
-    return 0
+    return result
 
 
 def write_outputs(out: Path, args, setup, result, command: str) -> None:
@@ -257,6 +270,7 @@ def cmd_validate_history(args) -> int:
     from ..experiment import provenance
     from ..experiment.calibration import (PATTERNS, CalibrationError, make_setup, predictive, prior_draws,
                                           resample, run_rejection)
+    from ..experiment.executors import ExecutorUnavailable
     from ..experiment.store import mark_complete, prepare_dir, write_csv, write_json
     from ..scenario import load_scenario
     at_least(args.particles, "--particles", 1, 1_000_000)
@@ -277,7 +291,11 @@ def cmd_validate_history(args) -> int:
         setup = make_setup(episodes, hold_out=r.name)
         if not args.quiet:
             info(f"fold {r.name}: fitting on {', '.join(setup.fit)}")
-        res = run_rejection(setup, args.particles, args.accept, args.seed, workers=args.workers, dask=args.dask)
+        try:
+            res = run_rejection(setup, args.particles, args.accept, args.seed, workers=args.workers,
+                                dask=args.dask)
+        except ExecutorUnavailable as exc:
+            raise UsageError(str(exc)) from None
         prior_stats, _, _ = predictive(setup, prior_draws(setup, PREDICTIVE, args.seed + 1), args.seed + 1)
         post_stats, _, _ = predictive(setup, resample(res.posterior, PREDICTIVE, args.seed), args.seed + 1)
         rows += score_rows(r.name, PATTERNS, setup.observed, prior_stats, post_stats)

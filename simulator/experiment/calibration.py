@@ -199,7 +199,7 @@ class Result:
 
 def run_rejection(setup: Setup, particles: int, accept: float, seed: int, *, workers: int = 1,
                   dask=None, blocks_dir: Path | None = None, resume: bool = False,
-                  progress=None) -> Result:
+                  progress=None, dask_timeout: float = 30.0) -> Result:
     t0 = time.perf_counter()
     total = int(math.ceil(particles / accept))
     jobs = [(setup, seed, off, min(BLOCK, total - off)) for off in range(0, total, BLOCK)]
@@ -218,7 +218,7 @@ def run_rejection(setup: Setup, particles: int, accept: float, seed: int, *, wor
                 if meta.get("key") == key and len(frame) == job[3]:
                     done[job[2]] = frame
     todo = [j for j in jobs if j[2] not in done]
-    for offset, frame in _map(_block_job, todo, workers, dask):
+    for offset, frame in _map(_block_job, todo, workers, dask, dask_timeout):
         if blocks_dir is not None:
             _write_parquet_meta(blocks_dir / f"block_{offset:09d}.parquet", frame, {"key": key})
         done[offset] = frame
@@ -234,17 +234,27 @@ def run_rejection(setup: Setup, particles: int, accept: float, seed: int, *, wor
                   [{"generation": 0, "simulations": total, "epsilon": eps, "accepted": particles}])
 
 
-def _map(fn, jobs, workers: int, dask):
+def _client(dask, workers: int, timeout: float):
+    """A Dask client: a local cluster of ``workers`` processes, or the scheduler at ``dask``."""
+    from distributed import Client, LocalCluster
+
+    from .executors import ExecutorUnavailable
+    if dask is True or dask == "local":
+        cluster = LocalCluster(n_workers=max(1, workers), threads_per_worker=1, processes=True,
+                               dashboard_address=None)
+        return cluster, Client(cluster)
+    try:
+        return None, Client(str(dask), timeout=timeout)
+    except (OSError, TimeoutError, ValueError) as exc:
+        raise ExecutorUnavailable(f"--dask {dask}: no Dask scheduler answered within {timeout:g} s "
+                                  f"({type(exc).__name__})") from None
+
+
+def _map(fn, jobs, workers: int, dask, timeout: float = 30.0):
     if not jobs:
         return
     if dask:
-        from distributed import Client, LocalCluster
-        if dask is True or dask == "local":
-            cluster = LocalCluster(n_workers=max(1, workers), threads_per_worker=1, processes=True,
-                                   dashboard_address=None)
-            client = Client(cluster)
-        else:
-            cluster, client = None, Client(str(dask), timeout=30)
+        cluster, client = _client(dask, workers, timeout)
         try:
             futures = client.map(fn, jobs, pure=False)
             for fut in futures:
@@ -302,7 +312,7 @@ class _Distance:
 
 
 def run_abc(setup: Setup, particles: int, generations: int, seed: int, *, workers: int = 1,
-            dask=None, db_path: Path, resume: bool = False) -> Result:
+            dask=None, db_path: Path, resume: bool = False, dask_timeout: float = 30.0) -> Result:
     import logging
 
     import pyabc
@@ -313,8 +323,7 @@ def run_abc(setup: Setup, particles: int, generations: int, seed: int, *, worker
     paths = list(setup.priors)
     prior = pyabc.Distribution(**{_safe(i): _rv(setup.priors[p]) for i, p in enumerate(paths)})
     if dask:
-        from distributed import Client
-        client = Client() if dask is True or dask == "local" else Client(str(dask), timeout=30)
+        _, client = _client(dask, workers, dask_timeout)
         sampler = pyabc.sampler.DaskDistributedSampler(dask_client=client)
     elif workers > 1:
         sampler = pyabc.sampler.MulticoreEvalParallelSampler(n_procs=workers)
