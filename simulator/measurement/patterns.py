@@ -97,6 +97,15 @@ def _pat(episode, name, kind, rows, observed, simulated, what, unit="share of th
 
 
 TR, TRA = "china_russia_trade", "china_russia_trade_annual"
+SH = "china_hk_share_russia_military_goods_imports"
+#: Before the war China was below dual-use supply to Russia: its (and Hong Kong's) share of
+#: Russia's military-goods imports jumped from 2021 to 2022 (an inference from the jump).
+_PREWAR_ROWS = [(SH, "2021-12"), (SH, "2022-12")]
+
+
+def _prewar_observed(v):
+    return float(v[(SH, "2022-12")] > v[(SH, "2021-12")])
+
 XR = "china_exports_to_russia_yoy"
 CR = "china_crude_imports_from_iran"
 CRUDE = "china_iran_crude"
@@ -167,7 +176,15 @@ PATTERNS: list[Pattern] = [
          lambda v: _pct(v[("china_nk_trade_yoy", "2019-06")]),
          lambda e: e.growth("china_nk_trade", "2019-01", "2019-06"),
          "China-North Korea trade, H1 2019 y/y (re-engagement)"),
+    _pat("north_korea_2017", "below_dual_use_to_russia_2019", "binary", _PREWAR_ROWS, _prewar_observed,
+         lambda e: e.state("rung_russia", "2019-12", "2019-12")[0] < 2,
+         "China below dual-use supply to Russia in December 2019, before the war (observed: China's share "
+         "of Russia's military-goods imports jumps only in 2022)", "yes/no"),
     # ---- Iran 2018: from about 660 kb/d to about 210 kb/d, then 0.9-1.5 mb/d
+    _pat("iran_2018", "below_dual_use_to_russia_2021", "binary", _PREWAR_ROWS, _prewar_observed,
+         lambda e: e.state("rung_russia", "2021-12", "2021-12")[0] < 2,
+         "China below dual-use supply to Russia in December 2021, before the war (observed: China's share "
+         "of Russia's military-goods imports jumps only in 2022)", "yes/no"),
     *[_pat("iran_2018", f"crude_{d.replace('-', '_')}", "continuous", [(CR, d)],
            (lambda d: lambda v: v[(CR, d)])(d), (lambda d: lambda e: e.at(CRUDE, d))(d),
            f"China's crude imports from Iran, {d}", "kb/d")
