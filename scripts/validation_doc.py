@@ -84,7 +84,9 @@ and most of what the calibration learns is about the measurement mappings of the
 sees (how trade with North Korea answers China's rung, how crude imports answer sanctions),
 which do not carry over to another episode's observables.  The model's dips come from its
 measurement layer's payment friction, not from China's rungs, which hardly move in the 2024
-episode; and before 2022 its Ukraine front still moves (docs/scenarios.md section 9).  A skill far
+episode; before 2022 its Ukraine front still moves (docs/scenarios.md section 9), and its China
+moves to dual-use supply to Russia within months of peacetime whatever the calibrated values
+(the `below_dual_use_to_russia_*` patterns, missed by prior and posterior alike).  A skill far
 below 0 on a pattern both predict almost perfectly (a Brier score near 0) is a ratio of two tiny
 numbers, not a large loss.  Four episodes are few: these scores are a check, not a measure of
 forecasting skill.
