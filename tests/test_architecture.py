@@ -1,11 +1,11 @@
-"""Layers import only downwards: scenario -> model -> experiment -> analysis -> charts -> cli -> api;
+"""Layers import only downwards: scenario -> model -> measurement -> experiment -> analysis -> charts -> cli -> api;
 decision rules and theatre dynamics are pure numpy (no mesa)."""
 
 import ast
 
 from .conftest import ROOT
 
-ORDER = ["scenario", "model", "experiment", "analysis", "charts", "cli", "api"]
+ORDER = ["scenario", "model", "measurement", "experiment", "analysis", "charts", "cli", "api"]
 
 
 def imports(path):

@@ -202,7 +202,7 @@ def _sources(node, found):
 
 def yaml_quotes():
     out = []
-    for file in sorted(SCENARIOS.glob("*.yaml")):
+    for file in sorted(SCENARIOS.glob("*.yaml")) + sorted(SCENARIOS.glob("history/*.yaml")):
         data = yaml.safe_load(file.read_text(encoding="utf-8"))
         for source in _sources(data, []):
             quotes, problems = source_quotes(source)

@@ -22,6 +22,12 @@ from . import run_cmd
 
 def _validate(args) -> int:
     for path in args.scenarios:
+        if str(path).endswith(".csv"):
+            from ..measurement.data import load_observations
+            obs = load_observations([path])
+            print(f"{path}: ok ({plural(len(obs), 'observation')} of "
+                  f"{len({o.series for o in obs})} series, each with its source)")
+            continue
         r = load_scenario(path, args.set)
         print(f"{path}: ok ({r.name}: {plural(len(r.params), 'parameter')}, "
               f"{sum(1 for p in r.params.values() if p.range is not None)} with ranges, "
@@ -47,8 +53,9 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     sub.required = True
     run_cmd.add_parser(sub)
-    v = sub.add_parser("validate", help="check scenario files without running them",
-                       description="Validate scenario files (extends, overrides, schema, events).")
+    v = sub.add_parser("validate", help="check scenario files (and observed data) without running them",
+                       description="Validate scenario files (extends, overrides, schema, events) and "
+                       "observed-data files (data/history/*.csv: columns, dates, numbers, sources).")
     v.add_argument("scenarios", nargs="+", metavar="SCENARIO")
     v.add_argument("--set", action="append", default=[], metavar="PATH=VALUE")
     v.set_defaults(func=_validate)
@@ -63,7 +70,7 @@ def build_parser() -> argparse.ArgumentParser:
 def _extra_commands():
     mods = []
     import importlib
-    for name in ("sweep_cmd", "analysis_cmds", "explore_cmd"):
+    for name in ("sweep_cmd", "analysis_cmds", "calibrate_cmd", "explore_cmd"):
         try:
             mods.append(importlib.import_module(f"{__package__}.{name}"))
         except ModuleNotFoundError as exc:
@@ -79,6 +86,7 @@ def _terminate(signum, frame):
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    args.argv = list(sys.argv[1:] if argv is None else argv)      # the command as given (for provenance)
     import signal
     import threading
     if threading.current_thread() is threading.main_thread():

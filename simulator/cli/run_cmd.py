@@ -109,6 +109,8 @@ def cmd_run(args) -> int:
         with_spread(ens, args)
         summary = write_run_folder(out, ens, charts=not args.no_charts,
                                    extra_manifest=extra, csv=args.format == "csv")
+        from .observables import write_observables     # historical episodes: the observables, monthly
+        write_observables(out, res, runs, args.seed, args.fixed, posterior=posterior)
         rows.append(summary_cells(summary))
         summaries.append(summary)
         info(f"wrote {out}", args.quiet)

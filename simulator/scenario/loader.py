@@ -229,8 +229,16 @@ def _load_chain(file: Path, chain: list[Path]) -> tuple[dict, Origins]:
 STRUCTURAL = (("states", "china", "support"), ("states", "china", "max_support"), ("decision", "weights"))
 
 
+#: What a historical episode (``kind: episode``) may set besides: China's rungs in its start month
+#: are an observation of that month, not a choice the scenario makes for China.
+EPISODE_MAY_SET = (("states", "china", "support"),)
+
+
 def _refuse_structural(data: dict, origins: Origins, file: Path) -> None:
+    episode = data.get("kind") == "episode"
     for path in STRUCTURAL:
+        if episode and path in EPISODE_MAY_SET:
+            continue
         node: Any = data
         for key in path:
             node = node.get(key) if isinstance(node, dict) else None

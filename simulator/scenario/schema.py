@@ -360,6 +360,9 @@ class Scenario(Strict):
                                   "'_', '-', '.' (not '.' or '..'), at most 100 characters")
     description: str = ""
     extends: Optional[str] = None
+    kind: Literal["scenario", "episode"] = Field(
+        "scenario", description="'episode': a historical episode (scenarios/history/), which may set "
+                                "China's month-0 rungs (states.china.support) as observed in its start month")
     start: str = Field("2024-11", pattern=r"^\d{4}-(0[1-9]|1[0-2])$", description="calendar month of month 0 (YYYY-MM)")
     horizon_months: int = Field(36, ge=1, le=600)
     runs: int = Field(2000, ge=1, le=MAX_RUNS)
