@@ -44,7 +44,7 @@ def test_every_episode_validates_and_runs_from_the_command_line(tmp_path):
     assert {f.stem for f in files} == set(EPISODES)
     res = run_cli("validate", *files)
     assert res.returncode == 0 and res.stdout.count(": ok (") == len(files), res.stderr
-    res = run_cli("run", *files, "--runs", "40", "--out", tmp_path / "out", "--quiet")
+    res = run_cli("run", *files, "--runs", "40", "--out", tmp_path / "out", "--quiet", "--no-charts", "--no-spread")
     assert res.returncode == 0, res.stderr
     for f in files:
         assert (tmp_path / "out" / f.stem / "summary.json").is_file()
@@ -65,7 +65,8 @@ def test_china_rungs_are_set_only_by_the_baseline_or_an_episode(write_yaml):
 def test_an_episode_run_records_the_observables_of_the_same_replicates(tmp_path):
     import pandas as pd
     out = tmp_path / "eo"
-    res = run_cli("run", HISTORY / "eo14114_2024.yaml", "--runs", "200", "--out", out, "--quiet")
+    res = run_cli("run", HISTORY / "eo14114_2024.yaml", "--runs", "200", "--out", out, "--quiet", "--no-charts",
+                  "--no-spread")
     assert res.returncode == 0, res.stderr
     obs = pd.read_parquet(out / "observables.parquet")
     runs = pd.read_parquet(out / "runs.parquet")
@@ -75,5 +76,5 @@ def test_an_episode_run_records_the_observables_of_the_same_replicates(tmp_path)
     trade = obs[obs["series"] == "china_russia_trade"].sort_values("month")
     assert trade["mean"].iloc[0] == 1.0 and (trade["q10"] <= trade["q90"]).all()
     # an ordinary scenario's folder has no observables
-    res = run_cli("run", BASELINE, "--runs", "20", "--out", tmp_path / "base", "--quiet")
+    res = run_cli("run", BASELINE, "--runs", "20", "--out", tmp_path / "base", "--quiet", "--no-charts", "--no-spread")
     assert res.returncode == 0 and not (tmp_path / "base" / "observables.parquet").exists()
