@@ -33,11 +33,9 @@ MAX_WORDS = 30
 #: to sample.  The redline is the rung that triggers broad sanctions (weapons, Hadley O17);
 #: sweeping it is a scenario question (see scenarios/secondary_sanctions.yaml).
 FIXED_WITHOUT_RANGE = {"policies.secondary_sanctions.redline_rung",
-                       # structural weights that were constants in the code: point values until
-                       # their ranges are argued (docs/model.md 7.16)
-                       "theatres.ukraine.support_mix.china", "theatres.ukraine.support_mix.north_korea",
-                       "theatres.ukraine.support_mix.iran", "theatres.ukraine.arms_weight",
-                       "theatres.middle_east.revenue_mix.china", "theatres.middle_east.revenue_mix.russia",
+                       # a fact of the world the scenario describes, not an uncertain quantity: a
+                       # full-scale war in Ukraine (1) since February 2022 (episodes before it set 0)
+                       "theatres.ukraine.war",
                        # terms a kind of Western decision does not have (weight 0 by construction)
                        "decision.policy_weights.deterrence.prestige_cost",
                        "decision.policy_weights.strikes.prestige_cost", "decision.policy_weights.strikes.allies_cost",

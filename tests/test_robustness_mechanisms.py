@@ -162,3 +162,31 @@ def test_the_partners_bear_sanctions_in_proportion_to_their_exposure(write_yaml)
     a = outcomes(path, "states.iran.sanction_exposure=0.1")
     b = outcomes(path, "states.iran.sanction_exposure=0.3")
     assert b["front"].mean() < a["front"].mean()            # less Iranian help: Russia advances less
+
+
+def test_military_rungs_gain_only_what_the_partners_war_needs():
+    """needed_gain: trade gains what it always does; the rungs above it add in proportion to need."""
+    from simulator.model import decisions as rules
+    gain, _ = rules.profiles(np.array([0.5, 0.5, 0.5]), np.array([1.5, 1.5, 1.5]))
+    need = np.array([0.0, 0.5, 1.0])
+    out = rules.needed_gain(gain, need)
+    np.testing.assert_array_equal(out[:, :2], gain[:, :2])
+    np.testing.assert_allclose(out[0, 2:], gain[0, 1])                       # no war: no more than trade
+    np.testing.assert_allclose(out[1, 2:], gain[1, 1] + 0.5 * (gain[1, 2:] - gain[1, 1]))
+    np.testing.assert_array_equal(out[2], gain[2])                            # at war: unchanged, exactly
+    assert rules.needed_gain(gain, None) is gain
+
+
+def test_without_a_war_china_stays_at_trade_with_russia(write_yaml):
+    """Before February 2022 (war 0) China's dual-use supply to Russia gains nothing over trade,
+    so from trade only it rarely climbs; at war it climbs (paired, common random numbers)."""
+    peace = write_yaml("name: peace\nkind: episode\nextends: BASELINE\nhorizon_months: 12\n"
+                       "states:\n  china:\n    support: {russia: 1, iran: 2, north_korea: 2}\n"
+                       "theatres:\n  ukraine:\n    war: 0\n", name="peace.yaml")
+    war = write_yaml("name: war\nkind: episode\nextends: BASELINE\nhorizon_months: 12\n"
+                     "states:\n  china:\n    support: {russia: 1, iran: 2, north_korea: 2}\n", name="war.yaml")
+    a, b = outcomes(peace), outcomes(war)
+    d = paired_difference(a["china_stays"], b["china_stays"])
+    assert beyond(d, +1) and a["china_stays"].mean() < 0.2 < 0.5 < b["china_stays"].mean()
+    np.testing.assert_array_equal(a["front"], a["theatres.ukraine.front"])   # no war: the front holds still
+    assert (b["front"] != b["theatres.ukraine.front"]).all()

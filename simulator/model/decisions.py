@@ -48,6 +48,7 @@ class LinkInputs:
     cohesion: np.ndarray        # rival allies' cohesion (closing ranks)
     current: np.ndarray         # rung held last month (int)
     neutral: np.ndarray | None = None   # failure that is neither cost nor gain (None: the midpoint)
+    need: np.ndarray | None = None      # how much the partner needs military help (its war, 0-1; None: fully)
 
 
 @dataclass
@@ -84,6 +85,17 @@ def drivers(x: LinkInputs, w: Weights) -> dict[str, np.ndarray]:
     }
 
 
+def needed_gain(gain: np.ndarray, need) -> np.ndarray:
+    """The gain profile (R, rungs) of a partner that needs military help only to the degree
+    ``need`` (R,): trade (rung 1) gains what it always does; what the military rungs (2 and up)
+    add above trade is scaled by ``need``.  ``need`` None or 1: the profile unchanged."""
+    if need is None or np.all(need == 1.0):
+        return gain
+    out = gain[:, 1:2] + need[:, None] * (gain - gain[:, 1:2])
+    out[:, :2] = gain[:, :2]
+    return np.where(need[:, None] == 1.0, gain, out)
+
+
 def _neutral(x: LinkInputs):
     """The neutral perceived failure: the scenario's ``decision.neutral_failure``, or the midpoint
     of the failure scale (0.5) when a caller gives none."""
@@ -113,7 +125,7 @@ def ladder_terms(x: LinkInputs, w: Weights, gain: np.ndarray,
     d = drivers(x, w)
     c = COMMIT[None, :]
     return {
-        "strategic_gain": d["strategic_gain"][:, None] * gain,
+        "strategic_gain": d["strategic_gain"][:, None] * needed_gain(gain, x.need),
         "sanction_cost": d["sanction_cost"][:, None] * _sanction_profile(x, visibility),
         "instability_cost": d["instability_cost"][:, None] * c,
         "prestige_cost": d["prestige_cost"][:, None] * c,
@@ -126,7 +138,7 @@ def intrinsic_utility(x: LinkInputs, w: Weights, gain: np.ndarray, visibility: n
     """Sum of the six intrinsic terms (the fast path used for links whose terms are not recorded)."""
     d = drivers(x, w)
     linear = d["instability_cost"] + d["prestige_cost"] + d["allies_cost"]
-    u = d["strategic_gain"][:, None] * gain
+    u = d["strategic_gain"][:, None] * needed_gain(gain, x.need)
     u += d["sanction_cost"][:, None] * _sanction_profile(x, visibility)
     u += linear[:, None] * COMMIT[None, :]
     u += d["leader_tie"][:, None] * _tie_profile(x)
@@ -219,6 +231,8 @@ def fast_decide(x: LinkInputs, w: Weights, gain_t: np.ndarray, visibility_t: np.
     expected = visibility_t * x.intensity
     if np.any(x.threat):
         expected = expected + (RUNGS[:, None] >= x.redline[None, :]) * x.threat
+    if x.need is not None:
+        gain_t = needed_gain(gain_t.T, x.need).T
     util = gain_t * d["strategic_gain"]
     util += expected * d["sanction_cost"]
     util += COMMIT[:, None] * linear

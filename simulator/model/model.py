@@ -402,7 +402,16 @@ class AxisModel(mesa.Model):
             failure=self._link_failure(partner),
             prestige_stake=p.get(f"states.{i}.prestige_stake", self.zero),
             cohesion=ctx["cohesion"],
-            current=current, neutral=p["decision.neutral_failure"])
+            current=current, neutral=p["decision.neutral_failure"], need=self._need(partner))
+
+    def _need(self, partner: str) -> np.ndarray | None:
+        """How much the partner needs military help: the war level of the theatre it wages, where
+        the theatre declares one (the Ukraine war: 1 since February 2022, 0 before); None (fully)
+        for a partner whose theatre has none."""
+        for t in THEATRES:
+            if t.belligerent == partner and t.war:
+                return self.p[t.war]
+        return None
 
     def _link_failure(self, partner: str) -> np.ndarray:
         """Perceived failure on a link: the partner's own, by the share ``failure_own_share``, and
@@ -497,7 +506,8 @@ class AxisModel(mesa.Model):
         ukraine_in = (p[u + "ukraine_strength"] * b["ukraine"].capability * resistance + donors
                       + p[u + "arms_weight"] * b["south_korea"].capability * self.commit("south_korea", "ukraine"))
         front0 = p[u + "front"]
-        front = th.front_step(front0, russia_in, ukraine_in, p[u + "rate"], p[u + "noise"], z["front"])
+        war = p[u + "war"]                      # no war (before February 2022): the front does not move
+        front = th.front_step(front0, russia_in, ukraine_in, p[u + "rate"] * war, p[u + "noise"] * war, z["front"])
         rate = p["decision.perception_rate"]
         self.momentum["russia"] = th.ema(self.momentum["russia"], front - front0, rate)
 

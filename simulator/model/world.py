@@ -64,6 +64,8 @@ class TheatreDecl:
     description: str
     belligerent: str     # the axis state that wages it: support to it feeds this theatre
     position: str        # the scenario path read as the belligerent's position (its success)
+    war: str = ""        # the scenario path of its war level (0-1): how much the belligerent needs
+                         # military help; "" for a theatre that is always at war
 
 
 STATES: tuple[StateDecl, ...] = (
@@ -118,7 +120,7 @@ POLICY_LINKS: tuple[LinkDecl, ...] = (
 THEATRES: tuple[TheatreDecl, ...] = (
     TheatreDecl("ukraine", "Ukraine front", "theatres.ukraine.front",
                 "Russia's progress toward its war aims (0 none .. 1 achieved)",
-                belligerent="russia", position="theatres.ukraine.front"),
+                belligerent="russia", position="theatres.ukraine.front", war="theatres.ukraine.war"),
     TheatreDecl("middle_east", "Middle East escalation", "theatres.middle_east.escalation",
                 "0 calm .. 1 regional war (Hormuz disrupted above its threshold)",
                 belligerent="iran", position="states.iran.capability"),

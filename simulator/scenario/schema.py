@@ -132,6 +132,9 @@ class StateSpec(Strict):
 
 class Ukraine(Strict):
     front: Share = Field(description="Russia's progress toward its war aims (0 none, 1 achieved)")
+    war: Share = Field(description="the war's level: 1 a full-scale war (since February 2022), 0 none (the "
+                                   "frozen Donbas conflict before it); the front moves, and Russia needs "
+                                   "military help, in proportion")
     support_mix: dict[StateId, Share] = Field(
         description="weight of each supporter's commitment in the axis support that multiplies Russia's strength")
     momentum: Num(-0.1, 0.1) = Field(description="recent monthly change of the front (month 0)")
