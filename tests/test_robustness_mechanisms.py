@@ -4,7 +4,6 @@ its 95% interval; plus the stationary baseline, a reachable break, and no behavi
 literal left in the model's code."""
 
 import ast
-import math
 from pathlib import Path
 
 import numpy as np
@@ -69,14 +68,14 @@ def test_hormuz_disruption_raises_the_value_of_russian_energy(write_yaml):
     assert beyond(paired_difference(off["china_rung"], on["china_rung"]), +1)
 
 
-def test_pressure_binds_when_its_weight_is_on():
+def test_pressure_binds_when_its_weight_is_on(base):
     """Secondary sanctions raise the partners' dependency on China, so its leverage: with the
     weight at the top of its range China stays more under sanctions than with it at 0."""
     path = SCENARIOS / "secondary_sanctions.yaml"
     on, off = outcomes(path, "decision.weights.pressure_binds=1.0"), outcomes(path, "decision.weights.pressure_binds=0")
     assert beyond(paired_difference(off["china_stays"], on["china_stays"]), +1)
     same = outcomes(BASELINE, "decision.weights.pressure_binds=0")   # it acts through the sanctions in force
-    assert abs(paired_difference(same["china_stays"], outcomes(BASELINE)["china_stays"])["mean"]) < 0.05
+    assert abs(paired_difference(same["china_stays"], base["china_stays"])["mean"]) < 0.05
 
 
 def test_a_break_is_reachable_under_stress():
@@ -139,7 +138,6 @@ def test_the_literal_scan_finds_a_planted_constant(tmp_path):
     planted = tmp_path / "planted.py"
     planted.write_text('"""doc 0.3"""\nx = 0.3 * y\n', encoding="utf-8")
     assert [v for _, v in _literals(planted)] == [0.3]
-    assert not math.isnan(sum(ALLOWED))
 
 
 def test_the_partners_bear_sanctions_in_proportion_to_their_exposure(write_yaml):

@@ -39,6 +39,10 @@ HORIZON_LINKS = {"russia": "china", "iran": "china_iran", "north_korea": "china_
 
 #: The state that leads secondary sanctions: its level is the coalition's intensity.
 SANCTIONS_LEADER = POLICY_LINKS[0].source
+#: Derived from the declared theatres: the state whose oil passes Hormuz (the Middle East's
+#: belligerent), and the war-level parameter of each belligerent whose theatre declares one.
+GULF_SELLER = next(t.belligerent for t in THEATRES if t.id == "middle_east")
+WAR_LEVEL = {t.belligerent: t.war for t in THEATRES if t.war}
 
 
 @lru_cache(maxsize=64)
@@ -381,9 +385,8 @@ class AxisModel(mesa.Model):
         instability = sum(exposure[t.id] * (own if partner == t.belligerent else spill) for t in THEATRES)
         # Hormuz disruption cuts the oil that passes it (the Middle East belligerent's) and raises
         # the value of every other partner's energy.
-        gulf_seller = next(t.belligerent for t in THEATRES if t.id == "middle_east")
         disruption = ctx["disruption"]
-        energy_value = 1.0 - disruption if partner == gulf_seller else \
+        energy_value = 1.0 - disruption if partner == GULF_SELLER else \
             1.0 + p["theatres.middle_east.energy_premium"] * disruption
         return rules.LinkInputs(
             alignment=p.get(f"states.{i}.alignment.{partner}", self.one),
@@ -408,10 +411,8 @@ class AxisModel(mesa.Model):
         """How much the partner needs military help: the war level of the theatre it wages, where
         the theatre declares one (the Ukraine war: 1 since February 2022, 0 before); None (fully)
         for a partner whose theatre has none."""
-        for t in THEATRES:
-            if t.belligerent == partner and t.war:
-                return self.p[t.war]
-        return None
+        path = WAR_LEVEL.get(partner)
+        return None if path is None else self.p[path]
 
     def _link_failure(self, partner: str) -> np.ndarray:
         """Perceived failure on a link: the partner's own, by the share ``failure_own_share``, and
