@@ -33,7 +33,7 @@ SATURATED = "this partner's support to the other sits at its cap (or at its floo
             "leaders' tie never changes a choice (model.md section 9)"
 KNOWN_INERT = {
     **{f"states.{a}.leader_bond.{b}": SATURATED for a, b in (
-        ("russia", "china"), ("russia", "iran"), ("iran", "china"), ("north_korea", "china"),
+        ("russia", "china"), ("iran", "china"), ("north_korea", "china"),
         ("north_korea", "russia"), ("north_korea", "iran"))},
     "states.israel.hostility": "Israel's strikes stay at their November 2024 level across the range",
 }

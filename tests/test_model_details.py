@@ -48,7 +48,25 @@ def test_sanctions_inputs_of_the_leader_and_of_a_member():
     np.testing.assert_allclose(eu.exposure, (p["states.europe.dependency.china"]
                                              + p["states.europe.sanction_exposure"]) * level)
     np.testing.assert_allclose(eu.instability, china.hostility * china.capability * level)
-    np.testing.assert_allclose(eu.failure, m.ctx["failure"]["russia"])
+    # the West reads Russia's war by the ground held (its position), neutral at the November 2024 line
+    np.testing.assert_allclose(eu.failure, m.ctx["failure_west"]["russia"])
+    np.testing.assert_allclose(eu.failure, 0.5)
+    assert eu.neutral is None
+
+
+def test_the_west_reads_the_war_by_the_ground_not_by_a_months_momentum():
+    """Russia's perceived momentum moves China's reading of its failure, not the West's; ground
+    gained since November 2024 moves both the same way (Russia succeeding: failure below 0.5)."""
+    m = model()
+    m.momentum["russia"] = m.momentum["russia"] + 0.01          # a month's burst of momentum
+    ctx = m._context()
+    assert np.all(ctx["failure"]["russia"] < 0.45)
+    np.testing.assert_allclose(ctx["failure_west"]["russia"], 0.5)
+    m.p["theatres.ukraine.front"] = m.p["theatres.ukraine.front"] + 0.1   # ground gained
+    ctx = m._context()
+    scale = m.p["decision.position_scale"]
+    np.testing.assert_allclose(ctx["failure_west"]["russia"], 1.0 / (1.0 + np.exp(0.1 / scale)))
+    assert np.all(ctx["failure_west"]["russia"] < 0.5)
 
 
 def test_aid_deterrence_strikes_and_resistance_inputs():

@@ -251,6 +251,11 @@ class AxisModel(mesa.Model):
         partners = [s for s in self.axis if s != "china"]
         failure_axis = sum(failure[j] for j in partners) / len(partners)
         failure["china"] = failure_axis
+        # The West reads a belligerent's war by the ground it has gained or lost since November
+        # 2024 (its position), not by a month's momentum: aid and sanctions answer the state of
+        # the war, and the November 2024 line is its neutral point (docs/model.md 7.17).
+        failure_west = {t.belligerent: th.perceived_failure(
+            self.zero, scale, p[t.position] - self.position0[t.belligerent], pos_scale) for t in THEATRES}
         cohesion = p["policies.allied_cohesion.level"]
         ss = "policies.secondary_sanctions."
         leader = next(lk for lk in self.world.links_of("sanctions") if lk.source == SANCTIONS_LEADER)
@@ -260,7 +265,7 @@ class AxisModel(mesa.Model):
         broad = p[ss + "broad_intensity"]
         i_china = np.where(self.broad_active, np.maximum(i_eff, broad), i_eff)
         return {
-            "failure": failure, "failure_axis": failure_axis,
+            "failure": failure, "failure_axis": failure_axis, "failure_west": failure_west,
             "disruption": self._disruption(),
             "tension": p["theatres.korea.tension"],
             "cohesion": cohesion,
@@ -307,10 +312,9 @@ class AxisModel(mesa.Model):
         return rules.LinkInputs(
             alignment=self.one, hostility=motive, leverage=z, energy=z, bond=z, tie_floor=z,
             exposure=cost, west_dep=self.one, intensity=self.one, threat=z, redline=self.no_redline,
-            instability=risk, risk_tolerance=agent.risk_tolerance, failure=self.ctx["failure"]["russia"],
+            instability=risk, risk_tolerance=agent.risk_tolerance, failure=self.ctx["failure_west"]["russia"],
             prestige_stake=z if stake is None else stake,
-            cohesion=z if cohesion is None else -cohesion, current=current,
-            neutral=self.p["decision.neutral_failure"])
+            cohesion=z if cohesion is None else -cohesion, current=current)
 
     def _inputs_sanctions(self, agent, target, current):
         """Secondary sanctions on China: the axis's escalation makes them attractive to a hostile
