@@ -18,14 +18,17 @@ from ..model.rng import CHUNK
 from ..model.sampling import draw_parameters, is_drawn, posterior_rows
 from ..scenario import Resolved
 
-DEFAULT_BATCH = 20_000
+DEFAULT_BATCH = 8192
 #: Runs are cut into at least this many batches when there are enough of them, so that up to
 #: this many workers share the work; the cut does not depend on the number of workers, so
 #: every sum is taken in the same order and the outputs are identical byte for byte.
-PARALLEL_BATCHES = 16
+PARALLEL_BATCHES = 32
 #: ... but no batch is smaller than this: below it the per-month Python overhead of a batch
 #: outweighs the vectorised arithmetic (per-core throughput falls by a third at 2,048).
 MIN_BATCH = 4096
+#: Batches queued per pool worker: a worker that finishes while this process is busy with its own
+#: batch starts the next one at once instead of waiting for this process to hand it over.
+PREFETCH = 2
 DEFAULT_SERIES_LIMIT = 10_000
 BAND_QUANTILES = (0.1, 0.25, 0.5, 0.75, 0.9)
 
@@ -111,8 +114,9 @@ def _run_parallel(jobs: list, workers: int, done: Callable) -> list:
     """Run the batches on ``workers`` processes: this one and a pool of ``workers - 1``.
 
     This process takes batches from the end of the list while the pool starts and works
-    from the front, so the pool's start-up time is not lost.  Results come back in job
-    order whoever ran them."""
+    from the front, so the pool's start-up time is not lost; each pool worker has PREFETCH
+    batches queued, so it never waits for this process.  Results come back in job order
+    whoever ran them."""
     import os
     from concurrent.futures import ProcessPoolExecutor
 
@@ -128,7 +132,7 @@ def _run_parallel(jobs: list, workers: int, done: Callable) -> list:
                 i = in_flight.pop(fut)
                 results[i] = fut.result()
                 done(jobs[i])
-            while len(in_flight) < workers - 1 and front <= back:
+            while len(in_flight) < PREFETCH * (workers - 1) and front <= back:
                 in_flight[pool.submit(_run_batch, *jobs[front])] = front
                 front += 1
             if front <= back:
