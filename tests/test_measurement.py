@@ -10,7 +10,7 @@ from simulator.model.model import AxisModel
 from simulator.model.sampling import draw_parameters
 from simulator.scenario import load_scenario
 
-from .conftest import ROOT
+from .conftest import ROOT, SCENARIOS
 
 EO = ROOT / "scenarios" / "history" / "eo14114_2024.yaml"
 
@@ -141,3 +141,34 @@ def test_episode_calendar_arithmetic_and_discrepancy():
     assert discrepancy(dip, np.array([one]), -0.16)[0] == pytest.approx(1.0)
     weapons = next(p for p in PATTERNS if p.name == "no_weapons")
     assert list(discrepancy(weapons, np.array([0.0, 1.0]), 0.0)) == [0.0, 1.0]
+
+
+def test_wartime_substitution_adds_growth_that_fades_as_the_war_goes_on():
+    """Chinese goods replace those of the Western suppliers who left Russia: trade gains
+    ``substitution`` log points in all, fast at first; an episode that starts 22 months into the
+    war (EO 14114, December 2023) sees less of it in its first year than one that starts with the
+    war (February 2022); without a war there is none."""
+    from simulator.measurement.mapping import WAR_START, months_between
+    mp = draw_measurement(1, 1, fixed=True)
+    trend = PARAMS["measurement.trade.trend"].value
+    sub, tau = PARAMS["measurement.trade.substitution"].value, PARAMS["measurement.trade.substitution_months"].value
+    assert sub > 0 and months_between(WAR_START, "2023-12") == 22
+    year = {}
+    for w0 in (0, 22):
+        s = _state()
+        s["war_months"] = (w0 + np.arange(13.0))[:, None]
+        trade = observe(s, mp)["china_russia_trade"][:, 0]
+        year[w0] = np.log(trade[12]) - trend
+        assert year[w0] == pytest.approx(sub * (np.exp(-w0 / tau) - np.exp(-(w0 + 12) / tau)))
+    assert year[0] > year[22] > 0
+    s = _state()
+    s["war_months"] = np.zeros((13, 1))                       # no war: the trend alone
+    assert observe(s, mp)["china_russia_trade"][12, 0] == pytest.approx(np.exp(trend))
+
+
+def test_an_episode_counts_the_months_at_war_from_the_invasion():
+    from simulator.measurement.mapping import observe_episode
+    eo = observe_episode(SCENARIOS / "history" / "eo14114_2024.yaml", 4, 1, fixed=True)
+    assert np.all(eo.state["war_months"][0] == 22) and np.all(eo.state["war_months"][12] == 34)
+    nk = observe_episode(SCENARIOS / "history" / "north_korea_2017.yaml", 4, 1, fixed=True)
+    assert np.all(nk.state["war_months"] == 0)

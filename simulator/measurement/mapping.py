@@ -9,8 +9,13 @@ Observables (one value per replicate per month, month 0 = the episode's start mo
 
 ``china_russia_trade``
     an index (1 at month 0) of China-Russia goods trade:
-    ``exp(trend * t/12 + rung_elasticity * (rung_t - rung_0) - friction_elasticity * friction_t)``
-    where ``rung`` is China's rung to Russia and ``friction`` the payment friction below.
+    ``exp(trend * t/12 + rung_elasticity * (rung_t - rung_0) - friction_elasticity * friction_t
+    + substitution * (S_t - S_0))``
+    where ``rung`` is China's rung to Russia, ``friction`` the payment friction below and
+    ``S_t = 1 - exp(-w_t / substitution_months)`` the share of its wartime substitution done:
+    ``w_t`` counts the months Russia has been at war (``theatres.ukraine.war``) by month ``t``,
+    from the start of the full-scale war (:data:`WAR_START`) when an episode starts during it.
+    As Western suppliers left Russia, Chinese goods replaced theirs, fast at first.
 ``china_nk_exports``, ``china_nk_imports``, ``china_nk_trade``
     indices of China's exports to and imports from North Korea (the same form, with China's
     rung to North Korea, no friction term: the UN sanctions China enforced are its own rung), and
@@ -63,6 +68,13 @@ PARAMS: dict[str, ParamSpec] = {
     "measurement.trade.adaptation_months": _p(
         4.0, 1.0, 12.0, "assumption: time for payments to find new channels; exports recovered "
         "within three months of the March 2024 dip (BNN Bloomberg 2024-07-12)"),
+    "measurement.trade.substitution": _p(
+        0.3, 0.0, 0.6, "assumption: log points of China-Russia trade gained once Chinese goods "
+        "have replaced those of the Western suppliers who left Russia after February 2022; trade "
+        "rose 29% in 2022 and 26% in 2023, then 1.9% in 2024 (data/history/china_russia.csv)"),
+    "measurement.trade.substitution_months": _p(
+        12.0, 6.0, 24.0, "assumption: time constant of that substitution; most of the growth came "
+        "in the first two years of the war (data/history/china_russia.csv)"),
     "measurement.trade.friction_lag_months": _p(
         2.0, 0.0, 4.0, "assumption: months from a sanctions step to banks' refusals; EO 14114 of "
         "2023-12-22, refusals from February-March 2024 (supplement 9)"),
@@ -98,8 +110,18 @@ PARAMS: dict[str, ParamSpec] = {
 #: Observables recorded each month.
 OBSERVABLES = ("china_russia_trade", "china_nk_exports", "china_nk_imports", "china_nk_trade",
                "china_iran_crude", "lethal_aid")
-#: Model state the mappings read, recorded each month.
-STATE = ("rung_russia", "rung_iran", "rung_nk", "intensity")
+#: Model state the mappings read, recorded each month (``war_months``: months Russia has been at
+#: war by then).
+STATE = ("rung_russia", "rung_iran", "rung_nk", "intensity", "war_months")
+#: The start of Russia's full-scale war on Ukraine (24 February 2022): an episode that starts
+#: during the war (theatres.ukraine.war = 1 at month 0) has been at war since then.
+WAR_START = "2022-02"
+
+
+def months_between(start: str, end: str) -> int:
+    """Calendar months from ``start`` to ``end`` (both YYYY-MM)."""
+    (y0, m0), (y1, m1) = (map(int, start.split("-")), map(int, end.split("-")))
+    return (y1 - y0) * 12 + (m1 - m0)
 
 
 def draw_measurement(n: int, seed: int, *, fixed: bool = False, offset: int = 0) -> dict[str, np.ndarray]:
@@ -143,6 +165,8 @@ class Observer:
         months = model.horizon + 1
         self.state = {k: np.full((months, n), np.nan) for k in STATE}
         self.weapons = float(model.resolved.scenario.outcome.weapons_rung)
+        war = model.p["theatres.ukraine.war"]
+        self.war_months = war * max(months_between(WAR_START, model.resolved.scenario.start), 0)
         self._record(0)
 
     def _intensity(self) -> np.ndarray:
@@ -157,6 +181,9 @@ class Observer:
         self.state["rung_iran"][month] = china.support["iran"]
         self.state["rung_nk"][month] = china.support["north_korea"]
         self.state["intensity"][month] = self._intensity()
+        if month > 0:
+            self.war_months = self.war_months + self.model.p["theatres.ukraine.war"]
+        self.state["war_months"][month] = self.war_months
 
     def run(self) -> Trajectories:
         m = self.model
@@ -192,8 +219,14 @@ def observe(state: dict[str, np.ndarray], mp: dict[str, np.ndarray], weapons_run
                        mp["measurement.trade.adaptation_months"])
     f_iran = friction(state["intensity"], mp["measurement.trade.friction_lag_months"],
                       mp["measurement.iran.adaptation_months"])
+    war_months = state.get("war_months")
+    if war_months is None:
+        substituted = 0.0
+    else:
+        done = 1.0 - np.exp(-war_months / np.maximum(mp["measurement.trade.substitution_months"], 1.0))
+        substituted = mp["measurement.trade.substitution"] * (done - done[0])
     trade = np.exp(mp["measurement.trade.trend"] * t + mp["measurement.trade.rung_elasticity"] * d_ru
-                   - mp["measurement.trade.friction_elasticity"] * f_trade)
+                   - mp["measurement.trade.friction_elasticity"] * f_trade + substituted)
     nk_x = np.exp(mp["measurement.nk.trend"] * t + mp["measurement.nk.export_elasticity"] * d_nk)
     nk_m = np.exp(mp["measurement.nk.trend"] * t + mp["measurement.nk.import_elasticity"] * d_nk)
     share = mp["measurement.nk.export_share"]
