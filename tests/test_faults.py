@@ -182,16 +182,16 @@ def test_dask_timeout_must_be_positive(tmp_path, capsys):
 
 
 def test_a_task_that_kills_its_worker_again_after_the_restart_is_recorded_failed_and_the_sweep_finishes(
-        tmp_path, capsys, monkeypatch):
+        tmp_path, capsys):
     """One task kills the worker process that runs it, every time.  The pool is restarted, the tasks
     in flight run again (the suspects one at a time), the task kills its worker a second time and is
     recorded failed; every other task -- including those that shared the pool with it -- finishes,
-    with the numbers of an undisturbed sweep, and the command exits 1 naming the task."""
-    import multiprocessing
+    with the numbers of an undisturbed sweep, and the command exits 1 naming the task.
 
+    The workers fork from a fresh interpreter (so that they see the patched task function): forking
+    this test process, which earlier tests may have left with threads (Dask's event loop), can
+    deadlock the child."""
     import pandas as pd
-
-    from simulator.experiment import executors
 
     argv = ["sweep", str(BASELINE), "--param", "theatres.coupling=0:1:5", "--runs", "120", "--block", "40",
             "--seed", "5", "--no-charts", "--set", "horizon_months=12"]
@@ -199,22 +199,32 @@ def test_a_task_that_kills_its_worker_again_after_the_restart_is_recorded_failed
     assert main([*argv, "--out", str(calm), "--quiet"]) == 0
     capsys.readouterr()
 
-    class ForkedPool(executors.ProcessExecutor):     # workers fork from this process: they see the patch
-        def _context(self):
-            return multiprocessing.get_context("fork")
-
-    original = executors.execute
-
-    def deadly(ctx, task):
-        if (task.point, task.block) == (2, 1):
-            os._exit(3)                               # the worker dies, as under SIGKILL or the OOM killer
-        return original(ctx, task)
-
-    monkeypatch.setattr(executors, "execute", deadly)
-    monkeypatch.setattr(executors, "make_executor", lambda workers=1, dask=None, **kw: ForkedPool(workers))
     out = tmp_path / "hit"
-    assert main([*argv, "--out", str(out), "--workers", "2"]) == 1
-    err = capsys.readouterr().err
+    script = tmp_path / "deadly_sweep.py"
+    script.write_text(f"""
+import multiprocessing, os, sys
+sys.path.insert(0, {str(ROOT)!r})
+from simulator.cli.main import main
+from simulator.experiment import executors
+
+class ForkedPool(executors.ProcessExecutor):     # workers fork from this process: they see the patch
+    def _context(self):
+        return multiprocessing.get_context("fork")
+
+original = executors.execute
+
+def deadly(ctx, task):
+    if (task.point, task.block) == (2, 1):
+        os._exit(3)                               # the worker dies, as under SIGKILL or the OOM killer
+    return original(ctx, task)
+
+executors.execute = deadly
+executors.make_executor = lambda workers=1, dask=None, **kw: ForkedPool(workers)
+sys.exit(main({[*argv, "--out", str(out), "--workers", "2"]!r}))
+""", encoding="utf-8")
+    proc = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=300, cwd=ROOT)
+    assert proc.returncode == 1, proc.stderr
+    err = proc.stderr
     assert "1 of 15 tasks failed (points 2)" in err and "died twice" in err, err
     assert "a worker process died 2 time(s)" in err, err
     failures = [json.loads(line) for line in (out / "failures.jsonl").read_text().splitlines()]
