@@ -10,7 +10,8 @@ machine's cores), for the three ways work runs in parallel:
     python benchmarks/scaling.py --ensemble-runs 320000 --points 64 --runs 20000
     python benchmarks/scaling.py --max-workers 2 --skip dask
 
-Wall times include starting the workers (and the cluster).  The local pools fork their workers
+Wall times include starting the workers (and the cluster), except in the row "Dask, cluster
+up", which times the same sweep on a LocalCluster started beforehand.  The local pools fork their workers
 from one forkserver per program (with the simulator preloaded); the script starts it once,
 before the timings, and prints what that one-time start cost.  Each configuration is timed
 ``--repeat`` times and the best is kept (as ``timeit`` does).  Every configuration must give
@@ -77,6 +78,20 @@ def time_sweep(plan, workers: int, dask):
     return seconds, result.combined.to_csv(index=False)
 
 
+def time_sweep_on_running_cluster(plan, workers: int):
+    """The Dask sweep on a LocalCluster of ``workers`` processes started (each worker having
+    imported the simulator) before the clock starts: what a long-lived cluster gives."""
+    from dask.distributed import Client, LocalCluster
+    with LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, host="127.0.0.1",
+                      dashboard_address=None) as cluster, Client(cluster) as client:
+        client.run(_import_simulator)                 # each worker imports the simulator once
+        return time_sweep(plan, workers, cluster.scheduler_address)
+
+
+def _import_simulator() -> None:
+    import simulator.experiment.sweep  # noqa: F401
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--ensemble-runs", type=int, default=80_000)
@@ -103,7 +118,8 @@ def main() -> int:
     benches = [("ensemble (run_ensemble)", "ensemble", args.ensemble_runs,
                 lambda k: time_ensemble(resolved, args.ensemble_runs, k)),
                ("sweep, local processes", "processes", plan.total_runs, lambda k: time_sweep(plan, k, None)),
-               ("sweep, Dask LocalCluster", "dask", plan.total_runs, lambda k: time_sweep(plan, k, "local"))]
+               ("sweep, Dask LocalCluster", "dask", plan.total_runs, lambda k: time_sweep(plan, k, "local")),
+               ("sweep, Dask, cluster up", "dask", plan.total_runs, lambda k: time_sweep_on_running_cluster(plan, k))]
     for label, key, total, bench in benches:
         if key in args.skip:
             continue
