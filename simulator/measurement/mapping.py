@@ -27,7 +27,7 @@ Observables (one value per replicate per month, month 0 = the episode's start mo
     1 once China's rung to Russia has reached the scenario's weapons rung, else 0.
 
 **Payment friction.**  A rise of the secondary-sanctions intensity China faces (the model's
-``intensity_china``) is felt by banks after ``friction_lag_months``; the friction is how far the
+``intensity_china``) is felt by banks after ``friction_lag_months`` (its own for crude from Iran); the friction is how far the
 intensity stands above a reference that follows it with a time constant of
 ``adaptation_months`` (banks, intermediaries and relabelled cargoes find ways around it), so a
 step of sanctions gives a dip that fades while the step stays.  A fall of the intensity gives no
@@ -102,6 +102,11 @@ PARAMS: dict[str, ParamSpec] = {
     "measurement.iran.friction_elasticity": _p(
         3.0, 0.5, 6.0, "assumption: imports fell from about 660 to 208 kb/d by June 2019 after the "
         "waivers ended (data/history/iran.csv)"),
+    "measurement.iran.friction_lag_months": _p(
+        1.0, 0.0, 3.0, "assumption: months from a sanctions step to lower crude arrivals in China; "
+        "buyers seeking exceptions were advised to cut during the wind-down (OFAC FAQ 5.2, 8 May "
+        "2018), and China's imports fell 34% y/y in September 2018, a month after the first step "
+        "(data/history/iran.csv)"),
     "measurement.iran.adaptation_months": _p(
         12.0, 3.0, 36.0, "assumption: time for relabelled cargoes ('Malaysian' crude) to replace "
         "declared ones; 'Malaysia' reached 0.96 mb/d in 2023 (data/history/iran.csv)"),
@@ -217,7 +222,7 @@ def observe(state: dict[str, np.ndarray], mp: dict[str, np.ndarray], weapons_run
     d_nk = state["rung_nk"] - state["rung_nk"][0]
     f_trade = friction(state["intensity"], mp["measurement.trade.friction_lag_months"],
                        mp["measurement.trade.adaptation_months"])
-    f_iran = friction(state["intensity"], mp["measurement.trade.friction_lag_months"],
+    f_iran = friction(state["intensity"], mp["measurement.iran.friction_lag_months"],
                       mp["measurement.iran.adaptation_months"])
     war_months = state.get("war_months")
     if war_months is None:
