@@ -148,11 +148,12 @@ def test_wartime_substitution_adds_growth_that_fades_as_the_war_goes_on():
     ``substitution`` log points in all, fast at first; an episode that starts 22 months into the
     war (EO 14114, December 2023) sees less of it in its first year than one that starts with the
     war (February 2022); without a war there is none."""
-    from simulator.measurement.mapping import WAR_START, months_between
+    from simulator.measurement.data import month_index
+    from simulator.measurement.mapping import WAR_START
     mp = draw_measurement(1, 1, fixed=True)
     trend = PARAMS["measurement.trade.trend"].value
     sub, tau = PARAMS["measurement.trade.substitution"].value, PARAMS["measurement.trade.substitution_months"].value
-    assert sub > 0 and months_between(WAR_START, "2023-12") == 22
+    assert sub > 0 and month_index("2023-12") - month_index(WAR_START) == 22
     year = {}
     for w0 in (0, 22):
         s = _state()

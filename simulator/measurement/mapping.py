@@ -46,6 +46,7 @@ import numpy as np
 from ..model.model import AxisModel
 from ..model.sampling import draw_parameters
 from ..scenario.schema import ParamSpec
+from .data import month_index
 
 
 def _p(value, lo, hi, source):
@@ -123,12 +124,6 @@ STATE = ("rung_russia", "rung_iran", "rung_nk", "intensity", "war_months")
 WAR_START = "2022-02"
 
 
-def months_between(start: str, end: str) -> int:
-    """Calendar months from ``start`` to ``end`` (both YYYY-MM)."""
-    (y0, m0), (y1, m1) = (map(int, start.split("-")), map(int, end.split("-")))
-    return (y1 - y0) * 12 + (m1 - m0)
-
-
 def draw_measurement(n: int, seed: int, *, fixed: bool = False, offset: int = 0) -> dict[str, np.ndarray]:
     """Per-replicate values of the mapping parameters drawn from their ranges."""
     return draw_parameters(PARAMS, n, seed, fixed=fixed, offset=offset)
@@ -171,7 +166,7 @@ class Observer:
         self.state = {k: np.full((months, n), np.nan) for k in STATE}
         self.weapons = float(model.resolved.scenario.outcome.weapons_rung)
         war = model.p["theatres.ukraine.war"]
-        self.war_months = war * max(months_between(WAR_START, model.resolved.scenario.start), 0)
+        self.war_months = war * max(month_index(model.resolved.scenario.start) - month_index(WAR_START), 0)
         self._record(0)
 
     def _intensity(self) -> np.ndarray:
