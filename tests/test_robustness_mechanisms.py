@@ -61,8 +61,11 @@ def test_a_middle_east_war_costs_the_iran_link_more_than_the_russia_link(base):
 
 
 def test_hormuz_disruption_raises_the_value_of_russian_energy(write_yaml):
-    """A closed Hormuz, with its energy premium on and off: the premium keeps China closer to Russia."""
-    hormuz = events(write_yaml, "hormuz", "{month: 1, path: theatres.middle_east.escalation, set: 0.95}")
+    """A closed Hormuz, with its energy premium on and off: the premium keeps China closer to Russia.
+    Read at month 6, while the strait is still disrupted (the escalation set at month 1 relaxes
+    to its November 2024 level within about a year; at month 36 only China's inertia is left)."""
+    hormuz = write_yaml("name: hormuz\nextends: BASELINE\nhorizon_months: 6\nevents:\n"
+                        "  - {month: 1, path: theatres.middle_east.escalation, set: 0.95}\n", name="hormuz.yaml")
     on = outcomes(hormuz, "theatres.middle_east.energy_premium=1.0")
     off = outcomes(hormuz, "theatres.middle_east.energy_premium=0.0")
     assert beyond(paired_difference(off["china_rung"], on["china_rung"]), +1)
