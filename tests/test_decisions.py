@@ -69,6 +69,18 @@ def test_leader_tie_rewards_support_only_up_to_its_floor():
     assert tie[1] < tie[2] == tie[3] == tie[4]
 
 
+def test_leader_tie_rewards_military_support_only_as_far_as_the_war_needs_it():
+    """In peace (need 0) the tie rewards trade, as the strategic gain does; at war (need 1) the
+    profile is unchanged; in between, what the military rungs add above trade scales with need."""
+    at_war = utilities(inputs(tie_floor=3.0), weights())["leader_tie"][0]
+    peace = utilities(inputs(tie_floor=3.0, need=0.0), weights())["leader_tie"][0]
+    half = utilities(inputs(tie_floor=3.0, need=0.5), weights())["leader_tie"][0]
+    np.testing.assert_array_equal(utilities(inputs(tie_floor=3.0, need=1.0), weights())["leader_tie"][0], at_war)
+    np.testing.assert_allclose(peace, [0.0, at_war[1], at_war[1], at_war[1], at_war[1]])
+    np.testing.assert_allclose(half[2:], at_war[1] + 0.5 * (at_war[2:] - at_war[1]))
+    assert peace[2] < half[2] < at_war[2]
+
+
 @pytest.mark.parametrize("field,low,high", [("exposure", 0.3, 0.9), ("intensity", 0.1, 0.8),
                                             ("west_dep", 0.2, 0.5)])
 def test_more_sanction_pressure_lowers_the_best_rung(field, low, high):
@@ -126,16 +138,19 @@ def test_fast_path_equals_the_sum_of_named_terms(threat):
     np.testing.assert_allclose(fast, named, rtol=1e-12, atol=1e-12)
 
 
-def test_fast_decide_equals_the_recorded_path():
+@pytest.mark.parametrize("with_need", [False, True])
+def test_fast_decide_equals_the_recorded_path(with_need):
     rng = np.random.default_rng(8)
     n = 4000
     x = inputs(n, threat=0.6, redline=3.0)
     for field in ("hostility", "exposure", "failure", "cohesion", "instability", "intensity"):
         setattr(x, field, rng.random(n))
     x.current = rng.integers(0, 5, n).astype(np.int8)
+    if with_need:                                # part of the runs at war, part in peace
+        x.need = np.where(rng.random(n) < 0.5, 1.0, rng.random(n))
     w = weights(n)
     gain, vis = rules.profiles(rng.uniform(0.3, 0.8, n), rng.uniform(1.0, 2.0, n))
-    tie_t = np.minimum(rules.COMMIT[:, None], np.full((1, n), 0.5))
+    tie_t = np.minimum(rules.COMMIT[:, None], x.tie_floor[None, :] / (rules.N_RUNGS - 1))
     switching, decay = np.full(n, 0.3), np.full(n, 0.7)
     threshold, temperature = np.full(n, 0.35), np.full(n, 0.08)
     stock0 = rng.uniform(0, 0.4, n)

@@ -86,7 +86,7 @@ def drivers(x: LinkInputs, w: Weights) -> dict[str, np.ndarray]:
 
 
 def needed_gain(gain: np.ndarray, need) -> np.ndarray:
-    """The gain profile (R, rungs) of a partner that needs military help only to the degree
+    """The gain (or leaders'-tie) profile (R, rungs) of a partner that needs military help only to the degree
     ``need`` (R,): trade (rung 1) gains what it always does; what the military rungs (2 and up)
     add above trade is scaled by ``need``.  ``need`` None or 1: the profile unchanged."""
     if need is None or np.all(need == 1.0):
@@ -111,7 +111,10 @@ def _sanction_profile(x: LinkInputs, visibility: np.ndarray) -> np.ndarray:
 
 
 def _tie_profile(x: LinkInputs) -> np.ndarray:
-    return np.minimum(COMMIT[None, :], x.tie_floor[:, None] / (N_RUNGS - 1))
+    """What the leaders' tie rewards at each rung: commitment up to the tie floor, and, like the
+    strategic gain, above trade only as far as the partner needs military help (the tie rewards
+    the help a partner needs: in peacetime, trade)."""
+    return needed_gain(np.minimum(COMMIT[None, :], x.tie_floor[:, None] / (N_RUNGS - 1)), x.need)
 
 
 def ladder_terms(x: LinkInputs, w: Weights, gain: np.ndarray,
@@ -233,6 +236,7 @@ def fast_decide(x: LinkInputs, w: Weights, gain_t: np.ndarray, visibility_t: np.
         expected = expected + (RUNGS[:, None] >= x.redline[None, :]) * x.threat
     if x.need is not None:
         gain_t = needed_gain(gain_t.T, x.need).T
+        tie_t = needed_gain(tie_t.T, x.need).T
     util = gain_t * d["strategic_gain"]
     util += expected * d["sanction_cost"]
     util += COMMIT[:, None] * linear
