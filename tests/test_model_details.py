@@ -74,7 +74,7 @@ def test_aid_deterrence_strikes_and_resistance_inputs():
     p = m.p
     russia, nk, iran = m.by_id["russia"], m.by_id["north_korea"], m.by_id["iran"]
     aid = inputs(m, "europe", "ukraine")
-    np.testing.assert_allclose(aid.hostility, p["states.europe.hostility"])
+    np.testing.assert_allclose(aid.hostility, p["states.europe.prestige_stake"])   # the motive: its stake
     np.testing.assert_allclose(aid.exposure, 1 - p["states.europe.capability"])
     np.testing.assert_allclose(aid.instability, russia.risk_tolerance * russia.capability)
     np.testing.assert_allclose(aid.prestige_stake, p["states.europe.prestige_stake"])

@@ -69,6 +69,43 @@ def test_more_western_aid_holds_the_front():
     assert diff < 0 and diff + half < 0
 
 
+def test_a_donor_with_more_at_stake_gives_more_aid():
+    """Aid's motive is the donor's stake in Russia not succeeding (Europe's security rides on it
+    more than America's), so a Europe with more at stake gives more."""
+    low = ens("west_decides", "states.europe.prestige_stake=0.5")
+    high = ens("west_decides", "states.europe.prestige_stake=0.9")
+    diff, half = paired(high, low, "europe_aid_level")
+    assert diff > 0 and diff - half > 0
+
+
+def test_allied_cohesion_can_share_a_burden_but_never_turn_it_into_a_gain():
+    """A decider's own cost enters as -w_cost x cost and allied cohesion's push as
+    +w_allies x cost x cohesion (cohesion in 0-1): for every draw within the ranges the net
+    burden stays a cost, so a less capable state never gives more because it is less capable."""
+    from simulator.scenario import load_scenario
+    res = load_scenario(SCENARIOS / "baseline.yaml")
+    for kind in ("sanctions", "aid", "deterrence", "strikes", "resistance"):
+        cost, allies = (res.params[f"decision.policy_weights.{kind}.{t}"] for t in ("sanction_cost", "allies_cost"))
+        assert (allies.range or (allies.value,) * 2)[1] <= (cost.range or (cost.value,) * 2)[0], kind
+
+
+def test_each_policy_kind_sits_at_the_centre_of_its_revealed_preference_region():
+    """Each kind's escalation-risk weight is the value, the other weights held, at which the
+    November 2024 levels are best replies by the widest relative margin (scripts/policy_equilibrium.py):
+    the drawn +-25% weights then move the best replies up as often as down."""
+    import importlib.util
+    from .conftest import ROOT
+    spec = importlib.util.spec_from_file_location("policy_equilibrium", ROOT / "scripts" / "policy_equilibrium.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    world = SCENARIOS / "west_decides.yaml"
+    for kind in ("sanctions", "aid", "deterrence", "strikes", "resistance"):
+        now = module.weights_of(world, kind)[module.TERMS.index("instability_cost")]
+        centre, margin = module.fit(world, kind, "instability_cost")
+        assert abs(centre - now) <= 0.05 + 1e-9, (kind, now, centre)
+        assert margin > 0.05, (kind, margin)
+
+
 def test_israels_capability_lowers_middle_east_escalation():
     low = ens("west_decides", "states.israel.capability=0.7")
     high = ens("west_decides", "states.israel.capability=0.9")

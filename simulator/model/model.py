@@ -330,11 +330,12 @@ class AxisModel(mesa.Model):
                                    risk=risk, stake=agent.prestige_stake, cohesion=self.ctx["cohesion"])
 
     def _inputs_aid(self, agent, target, current):
-        """Aid to Ukraine: hostility to the rival bloc is the motive and Russia's success (the
-        stake) sharpens it; the burden falls on a less capable donor; Russia's means and will to
+        """Aid to Ukraine: the donor's stake in Russia not succeeding is the motive (Europe's
+        security rides on it more than America's), and Russia's gains sharpen it; the burden falls
+        on a less capable donor, and allied cohesion shares it; Russia's means and will to
         escalate against donors are the risk."""
         russia = self.by_id["russia"]
-        return self._policy_inputs(agent, current, motive=agent.hostility,
+        return self._policy_inputs(agent, current, motive=agent.prestige_stake,
                                    cost=1.0 - agent.capability, risk=russia.risk_tolerance * russia.capability,
                                    stake=agent.prestige_stake, cohesion=self.ctx["cohesion"])
 
