@@ -35,7 +35,6 @@ SATURATED = "this partner's support to the other sits at its cap (or at its floo
 KNOWN_INERT = {
     **{f"states.{a}.leader_bond.{b}": SATURATED for a, b in (
         ("russia", "china"), ("iran", "china"), ("north_korea", "china"), ("north_korea", "russia"))},
-    "states.israel.hostility": "Israel's strikes stay at their November 2024 level across the range",
 }
 
 

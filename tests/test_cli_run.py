@@ -116,9 +116,17 @@ def test_set_and_fixed(tmp_path):
 
 
 def test_high_sanctions_override_lowers_stay_probability(tmp_path):
+    """`--set` on a policy's level sets its November 2024 level; with the coalition's sanctions
+    committed (fixed: the US's level, Europe and Japan applying it in full), as a scenario commits
+    a policy, the higher level is the level in force."""
+    committed = tmp_path / "committed.yaml"
+    committed.write_text(f"name: committed\nextends: {BASELINE}\npolicies:\n  control:\n"
+                         "    united_states.sanctions: {mode: fixed}\n    europe.sanctions: {mode: fixed}\n"
+                         "    japan.sanctions: {mode: fixed}\n", encoding="utf-8")
+
     def stays(extra):
         out = tmp_path / str(len(extra))
-        assert main(["run", str(BASELINE), "--runs", "400", "--out", str(out), "--quiet", "--no-charts",
+        assert main(["run", str(committed), "--runs", "400", "--out", str(out), "--quiet", "--no-charts",
                      *extra]) == 0
         return json.loads((out / "summary.json").read_text())["outcomes"]["china_stays"]["probability"]
     assert stays(["--set", "policies.secondary_sanctions.intensity=0.9"]) < stays([]) - 0.2

@@ -33,21 +33,19 @@ BASELINE = "baseline"
 DEFAULT_RUNS = 2000
 MAX_RUNS = 20_000
 
-#: The parameters with a slider, most influential first.  Taken from a Morris screening of
-#: P(stays) over every ranged parameter of the baseline:
-#:   run.py sensitivity scenarios/baseline.yaml --method morris --samples 4 --runs 200
-#:          --param PATH=LOW:HIGH (each parameter with a range, over that range)
-#: (mu* ranking; the eight largest, less China's decision weight on prestige: the weights of
-#: China's decision are structural, set by the baseline alone, so a saved scenario cannot set
-#: them -- study them with `sensitivity` or `--set`).
+#: The parameters with a slider, most influential first: the seven largest Morris mu* of the
+#: baseline's screening of every drawn parameter (docs/robustness.md, made by
+#: `python scripts/make_robustness.py`), China's decision weights left out: they are structural,
+#: set by the baseline alone, so a saved scenario cannot set them -- study them with
+#: `sensitivity` or `--set`.
 SLIDERS = (
-    "theatres.ukraine.axis_elasticity",
     "policies.ukraine_support.level",
-    "decision.tie_floor_rung",
-    "decision.gain_curvature",
-    "policies.secondary_sanctions.intensity",
-    "policies.allied_cohesion.level",
+    "theatres.ukraine.axis_elasticity",
+    "theatres.ukraine.aid_weight",
     "theatres.ukraine.russia_strength",
+    "decision.tie_floor_rung",
+    "states.ukraine.capability",
+    "decision.policy_weights.resistance.instability_cost",
 )
 
 #: Policy switches: name -> (label, what "off" sets, help).
