@@ -105,9 +105,10 @@ def main() -> int:
     if args[:1] == ["--fit"]:
         kind, weight = args[1], args[2]
         scenario = args[3] if len(args) > 3 else ROOT / "scenarios" / "west_decides.yaml"
-        current = weights_of(scenario, kind)[TERMS.index(weight)]
+        now = weights_of(scenario, kind)
+        now_margin = robust_margin(term_differences(scenario, kind), now)
         value, margin = fit(scenario, kind, weight)
-        print(f"{kind}.{weight}: now {current:g} (robust margin {robust_margin(term_differences(scenario, kind), weights_of(scenario, kind)):.4f}); "
+        print(f"{kind}.{weight}: now {now[TERMS.index(weight)]:g} (robust margin {now_margin:.4f}); "
               f"centre {value:g} (robust margin {margin:.4f})")
         return 0
     scenario = args[0] if args else ROOT / "scenarios" / "west_decides.yaml"

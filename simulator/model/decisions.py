@@ -86,9 +86,9 @@ def drivers(x: LinkInputs, w: Weights) -> dict[str, np.ndarray]:
 
 
 def needed_gain(gain: np.ndarray, need) -> np.ndarray:
-    """The gain (or leaders'-tie) profile (R, rungs) of a partner that needs military help only to the degree
-    ``need`` (R,): trade (rung 1) gains what it always does; what the military rungs (2 and up)
-    add above trade is scaled by ``need``.  ``need`` None or 1: the profile unchanged."""
+    """The gain (or leaders' tie) profile (R, rungs) toward a partner that needs military help
+    only to the degree ``need`` (R,): trade (rung 1) gains what it always does; what the military
+    rungs (2 and up) add above trade is scaled by ``need``.  ``need`` None or 1: unchanged."""
     if need is None or np.all(need == 1.0):
         return gain
     out = gain[:, 1:2] + need[:, None] * (gain - gain[:, 1:2])
