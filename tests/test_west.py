@@ -114,9 +114,8 @@ def test_israels_capability_lowers_middle_east_escalation():
 
 
 def test_a_fixed_policy_holds_its_level_and_a_decided_one_moves(write_yaml):
-    every = ", ".join(f"{p}: {{mode: fixed}}" for p in ("united_states.sanctions", "europe.sanctions",
-                      "japan.sanctions", "united_states.aid", "europe.aid", "japan.deterrence",
-                      "south_korea.deterrence", "israel.strikes", "ukraine.resistance"))
+    from simulator.model.world import POLICY_LINKS
+    every = ", ".join(f"{lk.policy}: {{mode: fixed}}" for lk in POLICY_LINKS if lk.kind != "arms")
     held = write_yaml(f"name: held\nextends: BASELINE\npolicies:\n  control: {{{every}}}\n", name="held.yaml")
     fixed = run_ensemble(held, runs=300, seed=20241105)
     decided = ens("west_decides", runs=300)

@@ -234,7 +234,7 @@ def fast_decide(x: LinkInputs, w: Weights, gain_t: np.ndarray, visibility_t: np.
     expected = visibility_t * x.intensity
     if np.any(x.threat):
         expected = expected + (RUNGS[:, None] >= x.redline[None, :]) * x.threat
-    if x.need is not None:
+    if x.need is not None and not np.all(x.need == 1.0):      # at war (need 1) nothing changes
         gain_t = needed_gain(gain_t.T, x.need).T
         tie_t = needed_gain(tie_t.T, x.need).T
     util = gain_t * d["strategic_gain"]

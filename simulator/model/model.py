@@ -42,6 +42,8 @@ SANCTIONS_LEADER = POLICY_LINKS[0].source
 #: Derived from the declared theatres: the state whose oil passes Hormuz (the Middle East's
 #: belligerent), and the war-level parameter of each belligerent whose theatre declares one.
 GULF_SELLER = next(t.belligerent for t in THEATRES if t.id == "middle_east")
+#: The war the Western decisions read (its belligerent's ground gained or lost, docs/model.md 7.17).
+WEST_READS = next(t for t in THEATRES if t.id == "ukraine")
 WAR_LEVEL = {t.belligerent: t.war for t in THEATRES if t.war}
 
 
@@ -251,11 +253,12 @@ class AxisModel(mesa.Model):
         partners = [s for s in self.axis if s != "china"]
         failure_axis = sum(failure[j] for j in partners) / len(partners)
         failure["china"] = failure_axis
-        # The West reads a belligerent's war by the ground it has gained or lost since November
-        # 2024 (its position), not by a month's momentum: aid and sanctions answer the state of
-        # the war, and the November 2024 line is its neutral point (docs/model.md 7.17).
-        failure_west = {t.belligerent: th.perceived_failure(
-            self.zero, scale, p[t.position] - self.position0[t.belligerent], pos_scale) for t in THEATRES}
+        # The West reads Russia's war by the ground it has gained or lost since November 2024 (its
+        # position), not by a month's momentum: aid and sanctions answer the state of the war, and
+        # the November 2024 line is its neutral point (docs/model.md 7.17).
+        w = WEST_READS
+        failure_west = {w.belligerent: th.perceived_failure(
+            self.zero, scale, p[w.position] - self.position0[w.belligerent], pos_scale)}
         cohesion = p["policies.allied_cohesion.level"]
         ss = "policies.secondary_sanctions."
         leader = next(lk for lk in self.world.links_of("sanctions") if lk.source == SANCTIONS_LEADER)
@@ -312,7 +315,7 @@ class AxisModel(mesa.Model):
         return rules.LinkInputs(
             alignment=self.one, hostility=motive, leverage=z, energy=z, bond=z, tie_floor=z,
             exposure=cost, west_dep=self.one, intensity=self.one, threat=z, redline=self.no_redline,
-            instability=risk, risk_tolerance=agent.risk_tolerance, failure=self.ctx["failure_west"]["russia"],
+            instability=risk, risk_tolerance=agent.risk_tolerance, failure=self.ctx["failure_west"][WEST_READS.belligerent],
             prestige_stake=z if stake is None else stake,
             cohesion=z if cohesion is None else -cohesion, current=current)
 
