@@ -28,6 +28,7 @@ def test_one_month_of_the_world_follows_its_equations():
     p0 = {k: v.copy() for k, v in m.p.items()}
     mom0 = {k: v.copy() for k, v in m.momentum.items()}
     cost0, over0, under0, active0 = m.cost.copy(), m.months_over.copy(), m.months_under.copy(), m.broad_active.copy()
+    delivered0 = {k: v.copy() for k, v in m.delivered.items()}
     ctx_before = m._context()
     streams = DynamicStreams(SEED, N)                # each named stream: its second draw is month 1's
     for name in ("front", "escalation", "tension"):
@@ -40,8 +41,11 @@ def test_one_month_of_the_world_follows_its_equations():
     u, me, k = "theatres.ukraine.", "theatres.middle_east.", "theatres.korea."
     support = sum(p0[f"{u}support_mix.{s}"] * c(s, "russia") for s in ("china", "north_korea", "iran"))
     russia_in = p0[u + "russia_strength"] * (1 + p0[u + "axis_elasticity"] * support)
-    aid = p0[u + "aid_weight"] * (lvl("united_states", "aid") * cap("united_states")
-                                  + lvl("europe", "aid") * cap("europe")) / 2
+    # aid reaches the front through its pipeline: 1/n of the gap to this month's decision (7.17)
+    months = p0["policies.ukraine_support.delivery_months"]
+    got = {s: delivered0[f"{s}->ukraine:aid"] + (lvl(s, "aid") - delivered0[f"{s}->ukraine:aid"]) / months
+           for s in ("united_states", "europe")}
+    aid = p0[u + "aid_weight"] * (got["united_states"] * cap("united_states") + got["europe"] * cap("europe")) / 2
     ukraine_in = (p0[u + "ukraine_strength"] * cap("ukraine") * lvl("ukraine", "resistance") + aid
                   + p0[u + "arms_weight"] * cap("south_korea") * c("south_korea", "ukraine"))
     front = np.clip(p0[u + "front"] + p0[u + "rate"] * (russia_in - ukraine_in) + p0[u + "noise"] * z["front"], 0, 1)

@@ -69,6 +69,29 @@ def test_more_western_aid_holds_the_front():
     assert diff < 0 and diff + half < 0
 
 
+def test_aid_reaches_the_front_through_its_delivery_pipeline(write_yaml):
+    """A committed aid cut arrives as the pipeline runs down: each month it closes 1/n of the gap
+    to the level decided (n = delivery_months, docs/model.md 7.17), so the front answers a cut
+    sooner when deliveries are fast."""
+    from simulator.model.model import AxisModel
+    cut = write_yaml("name: cut\nextends: BASELINE\nhorizon_months: 6\npolicies:\n  control: "
+                     "{united_states.aid: {mode: fixed}, europe.aid: {mode: fixed}}\n"
+                     "events:\n  - {month: 1, path: policies.ukraine_support.level, set: 0.3}\n", name="cut.yaml")
+    m = AxisModel(cut, replicates=200, seed=5, collect=False)
+    n = m.p["policies.ukraine_support.delivery_months"]
+    assert n.min() >= 6 and n.max() <= 18 and n.std() > 0           # drawn over its range
+    start = m.p["policies.ukraine_support.level"].copy()
+    m.step()                                                          # month 0: the level held
+    np.testing.assert_allclose(m.delivered["europe->ukraine:aid"], start)
+    for k in range(1, 6):
+        m.step()
+        np.testing.assert_allclose(m.delivered["united_states->ukraine:aid"], 0.3 + (start - 0.3) * (1 - 1 / n) ** k)
+    fast = run_ensemble(cut, runs=RUNS, seed=20241105, overrides=["policies.ukraine_support.delivery_months=6"])
+    slow = run_ensemble(cut, runs=RUNS, seed=20241105, overrides=["policies.ukraine_support.delivery_months=18"])
+    diff, half = paired(fast, slow, "front")                          # Russia gains more, sooner
+    assert diff > 0 and diff - half > 0
+
+
 def test_a_donor_with_more_at_stake_gives_more_aid():
     """Aid's motive is the donor's stake in Russia not succeeding (Europe's security rides on it
     more than America's), so a Europe with more at stake gives more."""

@@ -115,6 +115,10 @@ class AxisModel(mesa.Model):
                                              "prestige_cost", "allies_cost")})
             for kind in ("sanctions", "aid", "deterrence", "strikes", "resistance")}
         self._profiles()
+        # What the world receives of a decision with a delivery pipeline (the donors' aid): it
+        # starts at the month-0 level and closes 1/n of its gap to each month's decision, n its
+        # mean delivery time in months (docs/model.md 7.17).
+        self.delivered = {lk.name: self.level(lk).copy() for lk in self.links if link_kind(lk.kind).delivery}
         # each theatre's belligerent: its position at month 0 and its smoothed momentum (world.py)
         self.position0 = {t.belligerent: self.p[t.position].copy() for t in THEATRES}
         self.momentum = {t.belligerent: np.zeros(n) for t in THEATRES}
@@ -212,6 +216,19 @@ class AxisModel(mesa.Model):
     def _levels(self, kind: str) -> list[tuple[str, np.ndarray]]:
         return [(link.source, self.level(link)) for link in self.world.links_of(kind)]
 
+    def _received(self, kind: str) -> list[tuple[str, np.ndarray]]:
+        """What the world receives of each decision of ``kind`` this month: the delivered level
+        where the kind declares a delivery pipeline, else the level decided."""
+        return [(link.source, self.delivered[link.name] if link.name in self.delivered else self.level(link))
+                for link in self.world.links_of(kind)]
+
+    def _deliver(self) -> None:
+        """Move each pipeline 1/n of the way toward this month's decision (n: its delivery months)."""
+        for link in self.links:
+            if link.name in self.delivered:
+                months = self.p[link_kind(link.kind).delivery]
+                self.delivered[link.name] = self.delivered[link.name] + (self.level(link) - self.delivered[link.name]) / months
+
     def _axis_escalation(self) -> np.ndarray:
         """Mean commitment of Russia's axis supporters (China, Iran, North Korea)."""
         supporters = [s for s in self.axis if s != "russia"]
@@ -276,7 +293,7 @@ class AxisModel(mesa.Model):
             "threat": p[ss + "credibility"] * broad * (~self.broad_active),
             "redline": p[ss + "redline_rung"],
             "west_dep": {sid: self._west_dep(sid) for sid in self.world.state_ids},
-            "aid": self._levels("aid"),
+            "aid": self._received("aid"),
             "exposure": {sid: self._theatre_exposure(sid) for sid in self.axis},
         }
 
@@ -453,6 +470,7 @@ class AxisModel(mesa.Model):
             agent.decide()
         for agent in agents:
             agent.advance()
+        self._deliver()
         self.month += 1
         self._move_world()
         if self.recorder is not None:
@@ -510,7 +528,7 @@ class AxisModel(mesa.Model):
         russia_in = p[u + "russia_strength"] * (1 + p[u + "axis_elasticity"] * axis_support)
         resistance = sum(self.level(lk) for lk in self.world.links_of("resistance")) if \
             self.world.links_of("resistance") else self.one
-        aid = self._levels("aid")
+        aid = self._received("aid")
         donors = p[u + "aid_weight"] * sum(level * b[sid].capability for sid, level in aid) / max(len(aid), 1)
         ukraine_in = (p[u + "ukraine_strength"] * b["ukraine"].capability * resistance + donors
                       + p[u + "arms_weight"] * b["south_korea"].capability * self.commit("south_korea", "ukraine"))

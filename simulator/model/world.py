@@ -31,6 +31,8 @@ class KindDecl:
     base: str | None = None        # scenario parameter that is the link's rung-2 level (policies)
     outcome: str | None = None     # outcome name template, "{state}" is the decider
     outcome_text: str = ""
+    delivery: str | None = None    # scenario parameter: mean months from a decision to its effect in
+                                   # the world (a delivery pipeline); None: it acts the month it is chosen
 
 
 @dataclass(frozen=True)
@@ -92,7 +94,8 @@ KINDS: tuple[KindDecl, ...] = (
              outcome_text="{name} enforces secondary sanctions on China at the horizon (rung >= 1)"),
     KindDecl("aid", "aid to Ukraine", "share of the aid it can give (rung 2 = the November 2024 level)",
              base="policies.ukraine_support.level", outcome="{state}_aids_ukraine",
-             outcome_text="{name} keeps aiding Ukraine at the horizon (rung >= 1)"),
+             outcome_text="{name} keeps aiding Ukraine at the horizon (rung >= 1)",
+             delivery="policies.ukraine_support.delivery_months"),
     KindDecl("deterrence", "Indo-Pacific deterrence", "its contribution to deterring North Korea "
              "(rung 2 = the November 2024 level)", base="policies.deterrence.indo_pacific",
              outcome="{state}_deters", outcome_text="{name} contributes to deterrence at the horizon (rung >= 1)"),

@@ -197,6 +197,8 @@ class SecondarySanctions(Strict):
 
 class UkraineSupport(Strict):
     level: Share = Field(description="level of Western military and financial support to Ukraine")
+    delivery_months: Num(1, 60) = Field(description="mean months from a donor's decision on aid to its arrival "
+                                                     "at the front (the delivery pipeline; 1: at once)")
 
 
 class AlliedCohesion(Strict):

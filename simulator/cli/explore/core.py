@@ -39,13 +39,13 @@ MAX_RUNS = 20_000
 #: set by the baseline alone, so a saved scenario cannot set them -- study them with
 #: `sensitivity` or `--set`.
 SLIDERS = (
+    "decision.gain_curvature",
     "policies.ukraine_support.level",
     "theatres.ukraine.axis_elasticity",
-    "theatres.ukraine.aid_weight",
-    "theatres.ukraine.russia_strength",
     "decision.tie_floor_rung",
+    "decision.policy_weights.resistance.sanction_cost",
+    "states.china.hostility",
     "states.ukraine.capability",
-    "decision.policy_weights.resistance.instability_cost",
 )
 
 #: Policy switches: name -> (label, what "off" sets, help).
