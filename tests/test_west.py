@@ -92,6 +92,20 @@ def test_aid_reaches_the_front_through_its_delivery_pipeline(write_yaml):
     assert diff > 0 and diff - half > 0
 
 
+def test_russian_gains_raise_the_donors_aid(write_yaml):
+    """The donors read Russia's war by the ground it has gained since November 2024 (model.md
+    7.17): a Russian advance (the front moved 0.2 its way at month 1) raises both donors' aid in
+    the following year.  (Read at month 12: by month 36 the surge has pushed the front back past
+    the November 2024 line and the donors cut again, docs/scenarios.md, "Who decides".)"""
+    head = "extends: " + str(SCENARIOS / "west_decides.yaml") + "\nhorizon_months: 12\n"
+    still = run_ensemble(write_yaml("name: still\n" + head, name="still.yaml"), runs=RUNS, seed=20241105)
+    moved = run_ensemble(write_yaml("name: gains\n" + head + "events:\n  - {month: 1, path: theatres.ukraine.front, "
+                                    "add: 0.2}\n", name="gains.yaml"), runs=RUNS, seed=20241105)
+    for donor in ("united_states", "europe"):
+        diff, half = paired(moved, still, f"{donor}_aid_level")
+        assert diff > 0 and diff - half > 0, donor
+
+
 def test_a_donor_with_more_at_stake_gives_more_aid():
     """Aid's motive is the donor's stake in Russia not succeeding (Europe's security rides on it
     more than America's), so a Europe with more at stake gives more."""
