@@ -142,7 +142,7 @@ class Ukraine(Strict):
     ukraine_strength: Num(0, 2) = Field(description="Ukraine's fighting strength (before Western support)")
     axis_elasticity: Num(0, 3) = Field(description="how much axis support multiplies Russia's strength")
     arms_weight: Num(0, 1) = Field(description="weight of South Korea's arms in Ukraine's strength")
-    aid_weight: Num(0, 3) = Field(description="how much the donors' aid (level x capability, averaged) adds "
+    aid_weight: Num(0, 3) = Field(description="how much the donors' delivered aid (level x capability, averaged) adds "
                                               "to Ukraine's strength")
     spillover: Share = Field(description="the war's spill-overs (disrupted European markets, escalation risk) "
                                          "borne by a state in proportion to its dependency on Europe")
