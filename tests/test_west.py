@@ -95,8 +95,8 @@ def test_aid_reaches_the_front_through_its_delivery_pipeline(write_yaml):
 def test_russian_gains_raise_the_donors_aid(write_yaml):
     """The donors read Russia's war by the ground it has gained since November 2024 (model.md
     7.17): a Russian advance (the front moved 0.2 its way at month 1) raises both donors' aid in
-    the following year.  (Read at month 12: by month 36 the surge has pushed the front back past
-    the November 2024 line and the donors cut again, docs/scenarios.md, "Who decides".)"""
+    the following year (read at month 12, while the gain is fresh; docs/scenarios.md, "Who
+    decides", shows how far the answer then pushes the front back)."""
     head = "extends: " + str(SCENARIOS / "west_decides.yaml") + "\nhorizon_months: 12\n"
     still = run_ensemble(write_yaml("name: still\n" + head, name="still.yaml"), runs=RUNS, seed=20241105)
     moved = run_ensemble(write_yaml("name: gains\n" + head + "events:\n  - {month: 1, path: theatres.ukraine.front, "
