@@ -40,11 +40,11 @@ MAX_RUNS = 20_000
 #: `sensitivity` or `--set`.
 SLIDERS = (
     "decision.gain_curvature",
-    "policies.ukraine_support.level",
-    "theatres.ukraine.axis_elasticity",
     "decision.tie_floor_rung",
-    "decision.policy_weights.resistance.sanction_cost",
     "states.china.hostility",
+    "theatres.ukraine.axis_elasticity",
+    "policies.ukraine_support.level",
+    "theatres.ukraine.aid_weight",
     "states.ukraine.capability",
 )
 
