@@ -131,8 +131,10 @@ def test_events_still_apply(tmp_path, resolved, write_yaml):
                           f"  - month: 1\n    path: {path}\n    set: {resolved.params[path].value}\n")
     plain = [simulator.run("baseline", runs=300, seed=1, set=SHORT, posterior=f).runs for f in (a, b)]
     event = [simulator.run(scenario, runs=300, seed=1, posterior=f).runs for f in (a, b)]
-    assert not plain[0]["china_rung"].equals(plain[1]["china_rung"])
-    assert event[0]["china_rung"].equals(event[1]["china_rung"])
+    outcomes = [c for c in plain[0].columns if c not in resolved.params and c != "posterior_row"]
+    assert "china_cost" in outcomes and "front" in outcomes
+    assert not plain[0][outcomes].equals(plain[1][outcomes])
+    pd.testing.assert_frame_equal(event[0][outcomes], event[1][outcomes])
     assert not event[0][path].equals(event[1][path])          # the drawn values did differ
 
 
