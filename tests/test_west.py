@@ -92,6 +92,25 @@ def test_aid_reaches_the_front_through_its_delivery_pipeline(write_yaml):
     assert diff > 0 and diff - half > 0
 
 
+def test_ukraine_weighs_the_aid_delivered_not_the_aid_committed(write_yaml):
+    """Ukraine's resistance costs it (1 - aid received)(1 - its capability) (docs/model.md 7.17):
+    the aid received is what the donors' pipelines have delivered, which lags a committed cut."""
+    from simulator.model.model import AxisModel
+    cut = write_yaml("name: cut\nextends: BASELINE\nhorizon_months: 6\npolicies:\n  control: "
+                     "{united_states.aid: {mode: fixed}, europe.aid: {mode: fixed}}\n"
+                     "events:\n  - {month: 1, path: policies.ukraine_support.level, set: 0.3}\n", name="cut.yaml")
+    m = AxisModel(cut, replicates=200, seed=5, collect=False)
+    for _ in range(4):
+        m.step()
+    m.ctx = m._context()
+    ukraine = m.by_id["ukraine"]
+    received = (m.delivered["united_states->ukraine:aid"] + m.delivered["europe->ukraine:aid"]) / 2
+    assert received.min() > 0.3 + 1e-3                                # the cut has not arrived yet
+    inputs = m.link_inputs(ukraine, "russia")
+    np.testing.assert_allclose(inputs.exposure, (1 - received) * (1 - ukraine.capability))
+    assert np.all(inputs.exposure < (1 - 0.3) * (1 - ukraine.capability) - 1e-6)   # less than the cut's cost
+
+
 def test_russian_gains_raise_the_donors_aid(write_yaml):
     """The donors read Russia's war by the ground it has gained since November 2024 (model.md
     7.17): a Russian advance (the front moved 0.2 its way at month 1) raises both donors' aid in
