@@ -186,7 +186,12 @@ def main() -> int:
     ref_inputs = make_inputs(r)
     x, w, a = ref_inputs
     ref_choice, ref_stock, _ = fast_decide(x, w, **a)
+    buffers = (np.empty((N_RUNGS, r)), np.empty((N_RUNGS, r)))
+
+    def in_buffers(x, w, **kw):
+        return fast_decide(x, w, **kw, buffers=buffers)
     variants = [("numpy float64 (reference: fast_decide)", fast_decide, ref_inputs),
+                ("fast_decide in a model's two buffers (what the model runs)", in_buffers, ref_inputs),
                 ("numpy, fewer temporaries", LeanDecide(r), ref_inputs),
                 ("numpy float32", fast_decide, make_inputs(r, dtype=np.float32))]
     nb = numba_decide()

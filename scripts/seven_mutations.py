@@ -27,7 +27,7 @@ MUTATIONS = [
      "(RUNGS[None, :] > x.redline[:, None])",
      "tests/test_mechanisms.py::test_the_redline_rung_itself_carries_the_threat"),
     ("inertia dropped in the fast path", "simulator/model/decisions.py",
-     "    util += _DISTANCE[:, current] * (-(switching_cost * (1.0 - redecide)))\n", "",
+     "    util += np.multiply(tmp, -(switching_cost * (1.0 - redecide)), out=tmp)\n", "",
      "tests/test_mechanisms.py::test_fast_path_applies_inertia"),
     ("escalation self-coupling", "simulator/model/model.py",
      'damping, contagion, moved["tension"] + moved["front"])', 'damping, contagion, moved["escalation"] + moved["front"])',

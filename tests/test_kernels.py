@@ -29,6 +29,19 @@ def test_fewer_temporaries_is_identical_to_the_reference(seed, top):
     assert len(np.unique(ref[0])) == top + 1          # every available rung is chosen somewhere
 
 
+def test_the_models_buffers_change_no_decision():
+    """The model runs fast_decide in two (rungs, R) buffers shared by all its decisions: the
+    results are those of a call that allocates its own, whatever a previous call left there."""
+    k = _kernels()
+    buffers = (np.full((5, 3000), np.nan), np.full((5, 3000), -7.0))
+    for seed, top in ((0, 4), (3, 2), (4, 4)):
+        x, w, a = k.make_inputs(3000, seed=seed)
+        ref = fast_decide(x, w, **a, top=top)
+        got = fast_decide(x, w, **a, top=top, buffers=buffers)
+        for r, v in zip(ref, got):
+            assert np.array_equal(r, v)
+
+
 def test_numba_kernel_matches_the_reference():
     pytest.importorskip("numba")
     k = _kernels()

@@ -59,8 +59,12 @@ class StateAgent(mesa.Agent):
 
     @property
     def dependency(self) -> dict[str, np.ndarray]:
-        prefix = f"states.{self.state_id}.dependency."
-        return {k[len(prefix):]: v for k, v in self.model.p.items() if k.startswith(prefix)}
+        keys = self.__dict__.get("_dependency_keys")
+        if keys is None:                      # the parameters' paths are fixed once drawn
+            prefix = f"states.{self.state_id}.dependency."
+            keys = self._dependency_keys = [(k[len(prefix):], k) for k in self.model.p if k.startswith(prefix)]
+        p = self.model.p
+        return {partner: p[k] for partner, k in keys}
 
     def dep(self, partner: str) -> np.ndarray:
         return self.model.p.get(f"states.{self.state_id}.dependency.{partner}", self.model.zero)
@@ -91,11 +95,12 @@ class StateAgent(mesa.Agent):
                 choice = rules.logit_choice(intrinsic + terms["inertia"], temperature, u)
                 self.last_terms[partner] = terms
             else:
+                d = rules.drivers(x, w)
                 choice, stock, redecide = rules.fast_decide(
                     x, w, m.gain_t, m.visibility_t, m.tie_t, p["decision.switching_cost"],
                     self.pressure[partner], p["decision.pressure_decay"], p["decision.pressure_threshold"],
-                    temperature, u, top=self.top[partner])
-                m.note_held_terms(link, x, w, choice)
+                    temperature, u, top=self.top[partner], d=d, buffers=m.decide_buffers)
+                m.note_held_terms(link, x, w, choice, d)
             moved = choice != x.current
             self.pressure[partner] = np.where(moved | (redecide > 0), 0.0, stock)
             self._next[partner] = choice

@@ -149,6 +149,8 @@ def intrinsic_utility(x: LinkInputs, w: Weights, gain: np.ndarray, visibility: n
 
 
 _DISTANCE = np.abs(RUNGS[:, None] - RUNGS[None, :]).astype(float)   # rungs moved, held x chosen
+_RUNGS_F = RUNGS.astype(float)
+_COMMIT_COL = np.ascontiguousarray(COMMIT[:, None])
 
 
 def inertia_term(current: np.ndarray, switching_cost: np.ndarray, redecide: np.ndarray) -> np.ndarray:
@@ -177,7 +179,7 @@ def cap(intrinsic: np.ndarray, top: int) -> np.ndarray:
 def regret(intrinsic: np.ndarray, current: np.ndarray) -> np.ndarray:
     """How much better the best rung is than the rung held (>= 0)."""
     t = np.ascontiguousarray(intrinsic.T)          # (rungs, R): fast reductions over 5 rows
-    held = np.take_along_axis(t, current.astype(np.intp)[None, :], axis=0)[0]
+    held = t[current.astype(np.intp), np.arange(t.shape[1])]
     return t.max(axis=0) - held
 
 
@@ -223,29 +225,42 @@ def logit_choice(utility: np.ndarray, temperature: np.ndarray, u: np.ndarray) ->
 
 def fast_decide(x: LinkInputs, w: Weights, gain_t: np.ndarray, visibility_t: np.ndarray,
                 tie_t: np.ndarray, switching_cost: np.ndarray, stock: np.ndarray, decay: np.ndarray,
-                threshold: np.ndarray, temperature: np.ndarray, u: np.ndarray, top: int = N_RUNGS - 1):
+                threshold: np.ndarray, temperature: np.ndarray, u: np.ndarray, top: int = N_RUNGS - 1,
+                d: dict[str, np.ndarray] | None = None, buffers: tuple[np.ndarray, np.ndarray] | None = None):
     """Choose a rung for every replicate.  Returns (choice, new pressure stock, re-decided).
 
     ``gain_t``, ``visibility_t``, ``tie_t`` are the (rungs, R) profiles (transposed); rungs
-    above ``top`` are not available.
+    above ``top`` are not available.  ``d``: ``drivers(x, w)`` where the caller has them.
+    ``buffers``: two float (rungs, R) arrays to work in (a model keeps one pair for all its
+    decisions), so that no (rungs, R) array is allocated per call; the results are the same.
     """
-    d = drivers(x, w)
+    if buffers is None:
+        buffers = (np.empty(gain_t.shape), np.empty(gain_t.shape))
+    util, tmp = buffers
+    if d is None:
+        d = drivers(x, w)
     linear = d["instability_cost"] + d["prestige_cost"] + d["allies_cost"]
-    expected = visibility_t * x.intensity
+    # `tmp` holds each term's (rungs, R) values in turn before they are added: the operations and
+    # their order are those of the plain expressions, without a new array for each.
+    np.multiply(visibility_t, x.intensity, out=tmp)              # expected sanctions at each rung
     if np.any(x.threat):
-        expected = expected + (RUNGS[:, None] >= x.redline[None, :]) * x.threat
+        tmp += (RUNGS[:, None] >= x.redline[None, :]) * x.threat
     if x.need is not None and not np.all(x.need == 1.0):      # at war (need 1) nothing changes
         gain_t = needed_gain(gain_t.T, x.need).T
         tie_t = needed_gain(tie_t.T, x.need).T
-    util = gain_t * d["strategic_gain"]
-    util += expected * d["sanction_cost"]
-    util += COMMIT[:, None] * linear
-    util += tie_t * d["leader_tie"]
+    np.multiply(gain_t, d["strategic_gain"], out=util)
+    tmp *= d["sanction_cost"]
+    util += tmp
+    util += np.multiply(_COMMIT_COL, linear, out=tmp)
+    util += np.multiply(tie_t, d["leader_tie"], out=tmp)
     util[top + 1:] = -np.inf
     current = x.current.astype(np.intp)
-    held = np.take_along_axis(util, current[None, :], axis=0)[0]
+    held = util[current, np.arange(current.size)]
     stock, redecide = update_pressure(stock, util.max(axis=0) - held, decay, threshold)
-    util += _DISTANCE[:, current] * (-(switching_cost * (1.0 - redecide)))
+    # rungs moved from the one held (the values of _DISTANCE[:, current], without the gather)
+    np.subtract(_RUNGS_F[:, None], current, out=tmp)
+    np.abs(tmp, out=tmp)
+    util += np.multiply(tmp, -(switching_cost * (1.0 - redecide)), out=tmp)
     util /= temperature         # rungs above `top` stay at -inf and get probability 0
     util -= util.max(axis=0)
     e = np.exp(util, out=util)

@@ -115,6 +115,8 @@ class AxisModel(mesa.Model):
                                              "prestige_cost", "allies_cost")})
             for kind in ("sanctions", "aid", "deterrence", "strikes", "resistance")}
         self._profiles()
+        # two (rungs, R) arrays that every fast-path decision works in (decisions.fast_decide)
+        self.decide_buffers = (np.empty((rules.N_RUNGS, self.replicates)), np.empty((rules.N_RUNGS, self.replicates)))
         # What the world receives of a decision with a delivery pipeline (the donors' aid): it
         # starts at the month-0 level and closes 1/n of its gap to each month's decision, n its
         # mean delivery time in months (docs/model.md 7.17).
@@ -453,9 +455,10 @@ class AxisModel(mesa.Model):
         dep = self.by_id[partner].dep(supporter)
         return dep + self.p["decision.weights.pressure_binds"] * self.ctx["intensity"] * (1.0 - dep)
 
-    def note_held_terms(self, link: LinkDecl, x: rules.LinkInputs, w: rules.Weights, choice: np.ndarray) -> None:
+    def note_held_terms(self, link: LinkDecl, x: rules.LinkInputs, w: rules.Weights, choice: np.ndarray,
+                        d: dict[str, np.ndarray] | None = None) -> None:
         if self.recorder is not None and link.kind != "support":
-            self.recorder.record_policy_terms(self.month + 1, link, x, w, choice)
+            self.recorder.record_policy_terms(self.month + 1, link, x, w, choice, d)
 
     # ------------------------------------------------------------------ the month
     def step(self) -> None:
@@ -738,9 +741,11 @@ class Recorder:
                                                             minlength=rules.N_RUNGS)
             self.policy_level_sums[lk.name][month] = float(m.level(lk).sum())
 
-    def record_policy_terms(self, month: int, link: LinkDecl, x, w, choice) -> None:
-        """Sum over replicates of each named term at the rung chosen (inertia left out)."""
-        d = rules.drivers(x, w)
+    def record_policy_terms(self, month: int, link: LinkDecl, x, w, choice, d=None) -> None:
+        """Sum over replicates of each named term at the rung chosen (inertia left out); ``d``:
+        ``rules.drivers(x, w)`` where the caller has them."""
+        if d is None:
+            d = rules.drivers(x, w)
         held = choice.astype(np.intp)
         c = rules.COMMIT[held]
         rows = np.arange(len(held))
@@ -755,8 +760,9 @@ class Recorder:
     def record_decision(self, month: int, terms: dict[str, np.ndarray] | None) -> None:
         if terms is None:
             return
-        held = self.model.china.support["russia"].astype(np.intp)[:, None]
+        held = self.model.china.support["russia"].astype(np.intp)
+        rows = np.arange(held.size)
         for i, name in enumerate(rules.TERMS):
             self.term_sums[month, i] = terms[name].sum(axis=0)
-            self.term_held_sums[month, i] = np.take_along_axis(terms[name], held, axis=1).sum()
+            self.term_held_sums[month, i] = terms[name][rows, held].sum()
             self.term_margin[month, i] = terms[name][:, self.stay_rung] - terms[name][:, self.stay_rung - 1]

@@ -59,10 +59,9 @@ class DynamicStreams:
         if gens is None:
             key = path_key(name)
             gens = self._gens[name] = [_generator(self.seed, _DYNAMICS, key, c) for c in self._chunks]
-        if len(gens) == 1:
-            block = gens[0].random(CHUNK)
-        else:
-            block = np.concatenate([g.random(CHUNK) for g in gens])
+        block = np.empty(len(gens) * CHUNK)
+        for j, g in enumerate(gens):          # each chunk's generator fills its own slice
+            g.random(out=block[j * CHUNK:(j + 1) * CHUNK])
         return block[self._start:self._start + self.n]
 
     @staticmethod
