@@ -34,12 +34,28 @@ def test_the_models_buffers_change_no_decision():
     results are those of a call that allocates its own, whatever a previous call left there."""
     k = _kernels()
     buffers = (np.full((5, 3000), np.nan), np.full((5, 3000), -7.0))
-    for seed, top in ((0, 4), (3, 2), (4, 4)):
+    rng = np.random.default_rng(11)
+    for seed, top, at_war in ((0, 4, True), (3, 2, True), (4, 4, False), (6, 3, False)):
         x, w, a = k.make_inputs(3000, seed=seed)
+        if not at_war:                            # part of the runs in peace: the need branch
+            x.need = np.where(rng.random(3000) < 0.5, 1.0, rng.random(3000))
         ref = fast_decide(x, w, **a, top=top)
         got = fast_decide(x, w, **a, top=top, buffers=buffers)
         for r, v in zip(ref, got):
             assert np.array_equal(r, v)
+
+
+def test_float32_inputs_are_decided_in_float32():
+    """The float32 line of the benchmark measures float32 arithmetic: without buffers the rule
+    works in the inputs' precision, and it decides as float64 does up to near-ties."""
+    k = _kernels()
+    x, w, a = k.make_inputs(3000, seed=2, dtype=np.float32)
+    choice, stock, _ = fast_decide(x, w, **a)
+    assert stock.dtype == np.float32
+    x64, w64, a64 = k.make_inputs(3000, seed=2)
+    ref_choice, ref_stock, _ = fast_decide(x64, w64, **a64)
+    assert (choice != ref_choice).mean() < 1e-3
+    np.testing.assert_allclose(stock, ref_stock, rtol=1e-5, atol=1e-5)
 
 
 def test_numba_kernel_matches_the_reference():

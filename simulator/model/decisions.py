@@ -235,7 +235,8 @@ def fast_decide(x: LinkInputs, w: Weights, gain_t: np.ndarray, visibility_t: np.
     decisions), so that no (rungs, R) array is allocated per call; the results are the same.
     """
     if buffers is None:
-        buffers = (np.empty(gain_t.shape), np.empty(gain_t.shape))
+        dtype = np.result_type(gain_t, visibility_t, tie_t, x.intensity)
+        buffers = (np.empty(gain_t.shape, dtype), np.empty(gain_t.shape, dtype))
     util, tmp = buffers
     if d is None:
         d = drivers(x, w)
