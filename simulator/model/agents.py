@@ -32,6 +32,8 @@ class StateAgent(mesa.Agent):
         self.last_terms: dict[str, dict[str, np.ndarray]] = {}
         self.recorded = {"russia"} if state_id == "china" else set()   # links whose terms are kept
         self.top = {p: spec.max_support.get(p, rules.N_RUNGS - 1) for p in self.partners}
+        prefix = f"states.{state_id}.dependency."     # the parameters' paths are fixed once drawn
+        self._dependency_paths = [(k[len(prefix):], k) for k in model.p if k.startswith(prefix)]
 
     # --- attributes named by the scenario paths states.<id>.* -------------------------
     def _p(self, name: str) -> np.ndarray:
@@ -59,12 +61,8 @@ class StateAgent(mesa.Agent):
 
     @property
     def dependency(self) -> dict[str, np.ndarray]:
-        keys = self.__dict__.get("_dependency_keys")
-        if keys is None:                      # the parameters' paths are fixed once drawn
-            prefix = f"states.{self.state_id}.dependency."
-            keys = self._dependency_keys = [(k[len(prefix):], k) for k in self.model.p if k.startswith(prefix)]
         p = self.model.p
-        return {partner: p[k] for partner, k in keys}
+        return {partner: p[path] for partner, path in self._dependency_paths}
 
     def dep(self, partner: str) -> np.ndarray:
         return self.model.p.get(f"states.{self.state_id}.dependency.{partner}", self.model.zero)
@@ -100,7 +98,7 @@ class StateAgent(mesa.Agent):
                     x, w, m.gain_t, m.visibility_t, m.tie_t, p["decision.switching_cost"],
                     self.pressure[partner], p["decision.pressure_decay"], p["decision.pressure_threshold"],
                     temperature, u, top=self.top[partner], d=d, buffers=m.decide_buffers)
-                m.note_held_terms(link, x, w, choice, d)
+                m.note_held_terms(link, choice, d)
             moved = choice != x.current
             self.pressure[partner] = np.where(moved | (redecide > 0), 0.0, stock)
             self._next[partner] = choice

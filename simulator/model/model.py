@@ -455,10 +455,9 @@ class AxisModel(mesa.Model):
         dep = self.by_id[partner].dep(supporter)
         return dep + self.p["decision.weights.pressure_binds"] * self.ctx["intensity"] * (1.0 - dep)
 
-    def note_held_terms(self, link: LinkDecl, x: rules.LinkInputs, w: rules.Weights, choice: np.ndarray,
-                        d: dict[str, np.ndarray] | None = None) -> None:
+    def note_held_terms(self, link: LinkDecl, choice: np.ndarray, d: dict[str, np.ndarray]) -> None:
         if self.recorder is not None and link.kind != "support":
-            self.recorder.record_policy_terms(self.month + 1, link, x, w, choice, d)
+            self.recorder.record_policy_terms(self.month + 1, link, choice, d)
 
     # ------------------------------------------------------------------ the month
     def step(self) -> None:
@@ -741,11 +740,9 @@ class Recorder:
                                                             minlength=rules.N_RUNGS)
             self.policy_level_sums[lk.name][month] = float(m.level(lk).sum())
 
-    def record_policy_terms(self, month: int, link: LinkDecl, x, w, choice, d=None) -> None:
+    def record_policy_terms(self, month: int, link: LinkDecl, choice, d: dict[str, np.ndarray]) -> None:
         """Sum over replicates of each named term at the rung chosen (inertia left out); ``d``:
-        ``rules.drivers(x, w)`` where the caller has them."""
-        if d is None:
-            d = rules.drivers(x, w)
+        the decision's drivers (``rules.drivers``)."""
         held = choice.astype(np.intp)
         c = rules.COMMIT[held]
         rows = np.arange(len(held))
