@@ -46,7 +46,8 @@ def test_one_month_of_the_world_follows_its_equations():
     got = {s: delivered0[f"{s}->ukraine:aid"] + (lvl(s, "aid") - delivered0[f"{s}->ukraine:aid"]) / months
            for s in ("united_states", "europe")}
     aid = p0[u + "aid_weight"] * (got["united_states"] * cap("united_states") + got["europe"] * cap("europe")) / 2
-    ukraine_in = (p0[u + "ukraine_strength"] * cap("ukraine") * lvl("ukraine", "resistance") + aid
+    held = ((1 - p0[u + "front"]) / (1 - m.drawn[u + "front"])) ** p0[u + "ground_elasticity"]   # ground held
+    ukraine_in = (p0[u + "ukraine_strength"] * cap("ukraine") * lvl("ukraine", "resistance") * held + aid
                   + p0[u + "arms_weight"] * cap("south_korea") * c("south_korea", "ukraine"))
     front = np.clip(p0[u + "front"] + p0[u + "rate"] * (russia_in - ukraine_in) + p0[u + "noise"] * z["front"], 0, 1)
     np.testing.assert_allclose(m.p[u + "front"], front, rtol=1e-12)

@@ -532,7 +532,10 @@ class AxisModel(mesa.Model):
             self.world.links_of("resistance") else self.one
         aid = self._received("aid")
         donors = p[u + "aid_weight"] * sum(level * b[sid].capability for sid, level in aid) / max(len(aid), 1)
-        ukraine_in = (p[u + "ukraine_strength"] * b["ukraine"].capability * resistance + donors
+        # Ukraine's own means (people, industry, recruits) lie in the ground it still holds: as Russia
+        # advances beyond its month-0 line they shrink, as it is pushed back they grow (docs/model.md 7.8).
+        held = ((1.0 - p[u + "front"]) / (1.0 - self.drawn[u + "front"])) ** p[u + "ground_elasticity"]
+        ukraine_in = (p[u + "ukraine_strength"] * b["ukraine"].capability * resistance * held + donors
                       + p[u + "arms_weight"] * b["south_korea"].capability * self.commit("south_korea", "ukraine"))
         front0 = p[u + "front"]
         war = p[u + "war"]                      # no war (before February 2022): the front does not move

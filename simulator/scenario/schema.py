@@ -142,6 +142,9 @@ class Ukraine(Strict):
     ukraine_strength: Num(0, 2) = Field(description="Ukraine's fighting strength (before Western support)")
     axis_elasticity: Num(0, 3) = Field(description="how much axis support multiplies Russia's strength")
     arms_weight: Num(0, 1) = Field(description="weight of South Korea's arms in Ukraine's strength")
+    ground_elasticity: Num(0, 5) = Field(description="how Ukraine's own strength scales with the ground it still "
+                                                     "holds: its strength x ((1 - front) / (1 - front at month 0)) "
+                                                     "to this power (0: its means do not depend on the ground)")
     aid_weight: Num(0, 3) = Field(description="how much the donors' delivered aid (level x capability, averaged) adds "
                                               "to Ukraine's strength")
     spillover: Share = Field(description="the war's spill-overs (disrupted European markets, escalation risk) "
