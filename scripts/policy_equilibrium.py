@@ -16,7 +16,7 @@ decider off its start: the start sits m inside its revealed-preference region.  
 fitted to the centre of that region, where the drawn +-25% weights move the best reply up as
 often as down (docs/model.md 7.17).
 
-    python scripts/policy_equilibrium.py [SCENARIO]     (default: scenarios/west_decides.yaml)
+    python scripts/policy_equilibrium.py [SCENARIO]     (default: scenarios/baseline.yaml)
     python scripts/policy_equilibrium.py --fit KIND WEIGHT [SCENARIO]
         the value of one weight (the others held) that maximises the kind's robust margin
 """
@@ -104,14 +104,14 @@ def main() -> int:
     args = sys.argv[1:]
     if args[:1] == ["--fit"]:
         kind, weight = args[1], args[2]
-        scenario = args[3] if len(args) > 3 else ROOT / "scenarios" / "west_decides.yaml"
+        scenario = args[3] if len(args) > 3 else ROOT / "scenarios" / "baseline.yaml"
         now = weights_of(scenario, kind)
         now_margin = robust_margin(term_differences(scenario, kind), now)
         value, margin = fit(scenario, kind, weight)
         print(f"{kind}.{weight}: now {now[TERMS.index(weight)]:g} (robust margin {now_margin:.4f}); "
               f"centre {value:g} (robust margin {margin:.4f})")
         return 0
-    scenario = args[0] if args else ROOT / "scenarios" / "west_decides.yaml"
+    scenario = args[0] if args else ROOT / "scenarios" / "baseline.yaml"
     ok = True
     rows = table(scenario)
     for policy, start, best, held, utility, top_terms in rows:

@@ -3,13 +3,13 @@ end of its range (point values, same seed) changes at least one number of summar
 
 The list of attributes is generated from the scenario's parameters, so a new attribute is
 covered automatically.  It is checked in the worlds where every state decides
-(west_decides.yaml), where Europe and Japan weigh following broad US sanctions
+(baseline.yaml), where Europe and Japan weigh following broad US sanctions
 (secondary_sanctions_us_led.yaml), and where every state decides while the Middle East war widens
-(west_decides.yaml with the escalation events of middle_east_escalation.yaml, but not its
+(baseline.yaml with the escalation events of middle_east_escalation.yaml, but not its
 deterrence event, which would fix Israel's strikes), in the stress test (stress_break.yaml), where
 the partners collapse and their links leave their caps, and where the donors cut their aid to 0.2
-at month 1 (baseline.yaml plus that event): Ukraine's resistance, at its November 2024 level while
-aid holds, then falls, and its drivers show.  KNOWN_INERT lists, with the reason, the attributes that
+at month 1 (baseline.yaml plus that event, which commits it): Ukraine's resistance, at its
+November 2024 level before the cut, then falls, and its drivers show.  KNOWN_INERT lists, with the reason, the attributes that
 still act on nothing there; the test fails when one of them starts acting (remove it) as well
 as when another stops.
 
@@ -29,10 +29,10 @@ from simulator.scenario import load_scenario
 
 from .conftest import SCENARIOS
 
-WORLDS = ("west_decides", "secondary_sanctions_us_led", "west_decides_middle_east_war", "stress_break",
+WORLDS = ("baseline", "secondary_sanctions_us_led", "baseline_middle_east_war", "stress_break",
           "aid_cut")
 #: A world built here from a bundled one plus events (name -> (extends, events)).
-BUILT = {"west_decides_middle_east_war": ("west_decides.yaml", [
+BUILT = {"baseline_middle_east_war": ("baseline.yaml", [
     {"month": 2, "path": "theatres.middle_east.escalation", "set": 0.85},
     {"month": 2, "path": "theatres.middle_east.iran_drive", "multiply": 1.5}]),
     "aid_cut": ("baseline.yaml", [{"month": 1, "path": "policies.ukraine_support.level", "set": 0.2}])}

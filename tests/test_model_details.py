@@ -17,7 +17,7 @@ from simulator.scenario.schema import ParamSpec
 
 from .conftest import SCENARIOS
 
-WEST = SCENARIOS / "west_decides.yaml"
+WEST = SCENARIOS / "baseline.yaml"
 
 
 def model(path=WEST, n=6, *overrides):

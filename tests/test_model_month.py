@@ -19,7 +19,7 @@ N, SEED = 64, 11
 
 
 def west_model(**kw):
-    return AxisModel(SCENARIOS / "west_decides.yaml", replicates=N, seed=SEED, collect=False, **kw)
+    return AxisModel(SCENARIOS / "baseline.yaml", replicates=N, seed=SEED, collect=False, **kw)
 
 
 def test_one_month_of_the_world_follows_its_equations():
@@ -260,12 +260,12 @@ def test_integer_parameters_are_drawn_as_integers():
 def test_fixed_and_event_controls(write_yaml):
     m = west_model()
     assert not any(m.is_fixed(lk) for lk in m.links)
-    b = AxisModel(SCENARIOS / "baseline.yaml", replicates=2, seed=1, collect=False)
+    b = AxisModel(SCENARIOS / "aid_held.yaml", replicates=2, seed=1, collect=False)
     assert {lk.policy for lk in b.links if b.is_fixed(lk)} == {"united_states.aid", "europe.aid"}  # committed aid
     assert not any(b.is_fixed(lk) for lk in b.links if lk.kind in ("support", "arms"))
     h = AxisModel(SCENARIOS / "history" / "ukraine_2022.yaml", replicates=2, seed=1, collect=False)
     assert all(h.is_fixed(lk) for lk in h.links if lk.kind not in ("support", "arms"))   # observed levels
-    file = write_yaml(f"name: ev\nextends: {SCENARIOS / 'west_decides.yaml'}\n"
+    file = write_yaml(f"name: ev\nextends: {SCENARIOS / 'baseline.yaml'}\n"
                       "policies:\n  control:\n    israel.strikes: {mode: fixed, from_month: 2}\n"
                       "events:\n  - {month: 1, path: policies.secondary_sanctions.intensity, set: 0.5}\n")
     s = AxisModel(file, replicates=2, seed=1, collect=False)

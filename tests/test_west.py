@@ -56,8 +56,8 @@ def test_europe_left_to_decide_follows_a_broad_us_policy_only_partly():
 
 
 def test_higher_us_hostility_raises_its_sanctions():
-    low = ens("west_decides", "states.united_states.hostility=0.6")
-    high = ens("west_decides", "states.united_states.hostility=0.8")
+    low = ens("baseline", "states.united_states.hostility=0.6")
+    high = ens("baseline", "states.united_states.hostility=0.8")
     diff, half = paired(high, low, "united_states_sanctions_level")
     assert diff > 0 and diff - half > 0
 
@@ -116,7 +116,7 @@ def test_russian_gains_raise_the_donors_aid(write_yaml):
     7.17): a Russian advance (the front moved 0.2 its way at month 1) raises both donors' aid in
     the following year (read at month 12, while the gain is fresh; docs/scenarios.md, "Who
     decides", shows how far the answer then pushes the front back)."""
-    head = "extends: " + str(SCENARIOS / "west_decides.yaml") + "\nhorizon_months: 12\n"
+    head = "extends: " + str(SCENARIOS / "baseline.yaml") + "\nhorizon_months: 12\n"
     still = run_ensemble(write_yaml("name: still\n" + head, name="still.yaml"), runs=RUNS, seed=20241105)
     moved = run_ensemble(write_yaml("name: gains\n" + head + "events:\n  - {month: 1, path: theatres.ukraine.front, "
                                     "add: 0.2}\n", name="gains.yaml"), runs=RUNS, seed=20241105)
@@ -128,8 +128,8 @@ def test_russian_gains_raise_the_donors_aid(write_yaml):
 def test_a_donor_with_more_at_stake_gives_more_aid():
     """Aid's motive is the donor's stake in Russia not succeeding (Europe's security rides on it
     more than America's), so a Europe with more at stake gives more."""
-    low = ens("west_decides", "states.europe.prestige_stake=0.5")
-    high = ens("west_decides", "states.europe.prestige_stake=0.9")
+    low = ens("baseline", "states.europe.prestige_stake=0.5")
+    high = ens("baseline", "states.europe.prestige_stake=0.9")
     diff, half = paired(high, low, "europe_aid_level")
     assert diff > 0 and diff - half > 0
 
@@ -154,7 +154,7 @@ def test_each_policy_kind_sits_at_the_centre_of_its_revealed_preference_region()
     spec = importlib.util.spec_from_file_location("policy_equilibrium", ROOT / "scripts" / "policy_equilibrium.py")
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
-    world = SCENARIOS / "west_decides.yaml"
+    world = SCENARIOS / "baseline.yaml"
     for kind in ("sanctions", "aid", "deterrence", "strikes", "resistance"):
         now = module.weights_of(world, kind)[module.TERMS.index("instability_cost")]
         centre, margin = module.fit(world, kind, "instability_cost")
@@ -163,8 +163,8 @@ def test_each_policy_kind_sits_at_the_centre_of_its_revealed_preference_region()
 
 
 def test_israels_capability_lowers_middle_east_escalation():
-    low = ens("west_decides", "states.israel.capability=0.7")
-    high = ens("west_decides", "states.israel.capability=0.9")
+    low = ens("baseline", "states.israel.capability=0.7")
+    high = ens("baseline", "states.israel.capability=0.9")
     diff, half = paired(high, low, "escalation")
     assert diff < 0 and diff + half < 0
 
@@ -174,7 +174,7 @@ def test_a_fixed_policy_holds_its_level_and_a_decided_one_moves(write_yaml):
     every = ", ".join(f"{lk.policy}: {{mode: fixed}}" for lk in POLICY_LINKS if lk.kind != "arms")
     held = write_yaml(f"name: held\nextends: BASELINE\npolicies:\n  control: {{{every}}}\n", name="held.yaml")
     fixed = run_ensemble(held, runs=300, seed=20241105)
-    decided = ens("west_decides", runs=300)
+    decided = ens("baseline", runs=300)
     np.testing.assert_allclose(fixed.outcomes["united_states_aid_level"],
                                fixed.outcomes["policies.ukraine_support.level"])   # the drawn level
     assert np.all(fixed.outcomes["ukraine_resistance_level"] == 1.0)
@@ -187,7 +187,7 @@ def test_a_fixed_policy_holds_its_level_and_a_decided_one_moves(write_yaml):
 
 
 def test_an_event_on_a_policy_level_fixes_that_policy_from_its_month(write_yaml):
-    file = write_yaml("name: ev\nextends: " + str(SCENARIOS / "west_decides.yaml") + "\n"
+    file = write_yaml("name: ev\nextends: " + str(SCENARIOS / "baseline.yaml") + "\n"
                       "events:\n  - {month: 4, path: policies.ukraine_support.level, set: 0.9}\n")
     e = run_ensemble(file, runs=300, seed=3)
     np.testing.assert_allclose(e.outcomes["united_states_aid_level"], 0.9)
@@ -203,7 +203,7 @@ def test_each_november_2024_policy_is_its_states_best_reply():
     spec = importlib.util.spec_from_file_location("policy_equilibrium", ROOT / "scripts" / "policy_equilibrium.py")
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
-    rows = module.table(SCENARIOS / "west_decides.yaml")
+    rows = module.table(SCENARIOS / "baseline.yaml")
     assert {r[0] for r in rows} >= {"united_states.sanctions", "europe.sanctions", "united_states.aid",
                                     "israel.strikes", "ukraine.resistance"}
     for policy, start, best, held, utility, _ in rows:
@@ -212,10 +212,19 @@ def test_each_november_2024_policy_is_its_states_best_reply():
             assert best == start, policy
 
 
+def us_led_aid_held(folder):
+    """secondary_sanctions_us_led with the donors' aid held (fixed), as in aid_held.yaml."""
+    path = folder / "us_led_aid_held.yaml"
+    path.write_text(f"name: us_led_aid_held\nextends: {SCENARIOS / 'secondary_sanctions_us_led.yaml'}\n"
+                    "policies:\n  control:\n    united_states.aid: {mode: fixed}\n    europe.aid: {mode: fixed}\n",
+                    encoding="utf-8")
+    return path
+
+
 def test_explain_agent_names_each_decision_its_level_and_its_terms(tmp_path, capsys):
     from simulator.cli.main import main
     out = tmp_path / "us_led"
-    assert main(["run", str(SCENARIOS / "secondary_sanctions_us_led.yaml"), "--runs", "300", "--seed", "4",
+    assert main(["run", str(us_led_aid_held(tmp_path)), "--runs", "300", "--seed", "4",
                  "--out", str(out), "--quiet", "--no-charts"]) == 0
     capsys.readouterr()
     assert main(["explain", str(out), "--agent", "europe"]) == 0
@@ -240,7 +249,7 @@ def test_who_did_what_chart_draws_every_decision_solid_when_decided_dashed_when_
     from simulator.charts.policy_charts import policies_figure
     from simulator.cli.main import main
     out = tmp_path / "r"
-    assert main(["run", str(SCENARIOS / "secondary_sanctions_us_led.yaml"), "--runs", "200", "--seed", "2",
+    assert main(["run", str(us_led_aid_held(tmp_path)), "--runs", "200", "--seed", "2",
                  "--out", str(out), "--quiet", "--no-charts"]) == 0
     policies = pd.read_parquet(out / "policies.parquet")
     import json
