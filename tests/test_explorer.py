@@ -16,7 +16,7 @@ core = pytest.importorskip("simulator.cli.explore.core")
 
 def test_url_state_round_trips():
     view = core.View(scenario="secondary_sanctions", runs=500, seed=7, fixed=True,
-                     values=(("decision.tie_floor_rung", 3.0), ("theatres.ukraine.axis_elasticity", 0.9)),
+                     values=(("decision.gain_curvature", 0.6), ("theatres.ukraine.axis_elasticity", 0.9)),
                      off=("sanctions",))
     assert core.View.from_query(view.to_query()) == view
 

@@ -39,13 +39,13 @@ MAX_RUNS = 20_000
 #: set by the baseline alone, so a saved scenario cannot set them -- study them with
 #: `sensitivity` or `--set`.
 SLIDERS = (
-    "decision.gain_curvature",
-    "decision.tie_floor_rung",
-    "states.china.hostility",
+    "decision.neutral_failure",
     "theatres.ukraine.axis_elasticity",
-    "policies.ukraine_support.level",
-    "theatres.ukraine.aid_weight",
-    "states.ukraine.capability",
+    "decision.failure_own_share",
+    "states.united_states.prestige_stake",
+    "theatres.ukraine.spillover",
+    "decision.policy_weights.resistance.strategic_gain",
+    "decision.gain_curvature",
 )
 
 #: Policy switches: name -> (label, what "off" sets, help).
