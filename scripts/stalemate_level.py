@@ -6,7 +6,7 @@ hold a stable line of contact (M26, M26b): by construction, the level of Western
 the front at month 36 is back at its November 2024 position, in the mean over the baseline's
 parameter draws (the prior; 2,000 runs, seed 20241105).  This script finds it by bisection and
 prints it, with the front it gives at the two ends of the search.  The scenario file rounds it to
-two decimals; docs/scenarios.md says when it was last derived.
+two decimals, and its source gives the figure and the settings it was derived with.
 
     python scripts/stalemate_level.py [--runs N] [--seed S]
 """

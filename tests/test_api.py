@@ -122,7 +122,7 @@ def test_relative_paths_resolve_from_the_calling_script(tmp_path):
 
 def test_bad_input_raises_the_command_line_message(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
-    with pytest.raises(ScenarioError, match="no such scenario file.*bundled scenarios: baseline"):
+    with pytest.raises(ScenarioError, match="no such scenario file.*bundled scenarios: aid_held, baseline"):
         simulator.run("nope")
     with pytest.raises(ScenarioError, match=r"^--set:1: policies\.secondary_sanctions\.intensity: "):
         simulator.run("baseline", set={INTENSITY: 3})

@@ -17,10 +17,10 @@ from simulator.scenario.schema import ParamSpec
 
 from .conftest import SCENARIOS
 
-WEST = SCENARIOS / "baseline.yaml"
+DECIDED = SCENARIOS / "baseline.yaml"
 
 
-def model(path=WEST, n=6, *overrides):
+def model(path=DECIDED, n=6, *overrides):
     m = AxisModel(path, replicates=n, seed=2, fixed=True, overrides=list(overrides), collect=False)
     m.ctx = m._context()
     return m
@@ -130,7 +130,7 @@ def test_a_run_stops_at_its_horizon_and_a_further_step_changes_nothing():
 
 
 def test_the_recorder_keeps_chinas_terms_and_each_decided_policys_terms_from_month_1():
-    ens = run_ensemble(WEST, runs=300, seed=4, overrides=["horizon_months=4"])
+    ens = run_ensemble(DECIDED, runs=300, seed=4, overrides=["horizon_months=4"])
     assert np.all(ens.term_means[0] == 0) and np.all(np.abs(ens.term_means[1:]).sum(axis=(1, 2)) > 0)
     terms = ens.policy_terms["europe->china:sanctions"]
     assert np.all(terms[0] == 0) and np.all(np.abs(terms[1:]).sum(axis=1) > 0)

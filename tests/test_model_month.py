@@ -18,12 +18,12 @@ from .conftest import SCENARIOS
 N, SEED = 64, 11
 
 
-def west_model(**kw):
+def decided_model(**kw):
     return AxisModel(SCENARIOS / "baseline.yaml", replicates=N, seed=SEED, collect=False, **kw)
 
 
 def test_one_month_of_the_world_follows_its_equations():
-    m = west_model()
+    m = decided_model()
     m.step()                                         # month 1: decisions have been taken before
     p0 = {k: v.copy() for k, v in m.p.items()}
     mom0 = {k: v.copy() for k, v in m.momentum.items()}
@@ -106,7 +106,7 @@ def test_one_month_of_the_world_follows_its_equations():
 
 
 def test_the_context_of_a_month():
-    m = west_model()
+    m = decided_model()
     m.step()
     ctx = m._context()
     p = m.p
@@ -127,7 +127,7 @@ def test_the_context_of_a_month():
 
 
 def test_support_link_inputs_follow_model_md_7_4():
-    m = west_model()
+    m = decided_model()
     m.step()
     m.ctx = m._context()                 # the context read from the state the test sees
     ctx, p = m.ctx, m.p
@@ -179,7 +179,7 @@ def test_support_link_inputs_follow_model_md_7_4():
 
 
 def test_agents_start_where_the_scenario_puts_them_and_record_what_they_should():
-    m = west_model()
+    m = decided_model()
     assert m.china.partners == ("russia", "iran", "north_korea") and m.china.recorded == {"russia"}
     assert np.all(m.china.support["russia"] == 3)
     assert np.all(m.by_id["europe"].support["china"] == 4) and np.all(m.by_id["united_states"].support["china"] == 2)
@@ -194,7 +194,7 @@ def test_agents_start_where_the_scenario_puts_them_and_record_what_they_should()
 
 
 def test_the_recorder_keeps_the_state_it_sees():
-    m = west_model(series_limit=10)
+    m = decided_model(series_limit=10)
     for _ in range(3):
         m.step()
     rec = m.recorder
@@ -216,7 +216,7 @@ def test_the_recorder_keeps_the_state_it_sees():
 
 
 def test_cohesion_index_and_outcomes_read_the_model():
-    m = west_model()
+    m = decided_model()
     for _ in range(2):
         m.step()
     axis = ("china", "russia", "iran", "north_korea")
@@ -258,7 +258,7 @@ def test_integer_parameters_are_drawn_as_integers():
 
 
 def test_fixed_and_event_controls(write_yaml):
-    m = west_model()
+    m = decided_model()
     assert not any(m.is_fixed(lk) for lk in m.links)
     b = AxisModel(SCENARIOS / "aid_held.yaml", replicates=2, seed=1, collect=False)
     assert {lk.policy for lk in b.links if b.is_fixed(lk)} == {"united_states.aid", "europe.aid"}  # committed aid

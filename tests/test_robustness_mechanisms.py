@@ -7,7 +7,6 @@ import ast
 from pathlib import Path
 
 import numpy as np
-import pandas as pd
 import pytest
 
 from simulator.analysis.compare import paired_difference
@@ -49,15 +48,21 @@ def test_russia_winning_reads_as_success(base, write_yaml):
 def test_ukraine_loses_its_means_with_the_ground_it_loses(write_yaml):
     """Ukraine's own strength lies in the ground it holds (model.md 7.8): after a Russian
     breakthrough, a Ukraine whose means are tied to its ground (elasticity 2) wins back less of
-    it than one whose means are not (0); with the front never moved the elasticity changes
-    nothing."""
-    wins = events(write_yaml, "breakthrough", "{month: 1, path: theatres.ukraine.front, add: 0.3}")
-    tied, untied = (outcomes(wins, f"theatres.ukraine.ground_elasticity={e}") for e in (2.0, 0.0))
-    assert beyond(paired_difference(untied["front"], tied["front"]), +1)
-    still = [f"theatres.ukraine.ground_elasticity={e}" for e in (2.0, 0.0)]
-    a, b = (outcomes(BASELINE, "theatres.ukraine.war=0", o) for o in still)
-    cols = [c for c in a.columns if c != "theatres.ukraine.ground_elasticity"]
-    pd.testing.assert_frame_equal(a[cols], b[cols])
+    it than one whose means are not (0); after a Russian collapse, one whose means are tied to its
+    ground, now larger, pushes further.  A front that starts at 1 (Ukraine holds nothing of what
+    is at stake) keeps Ukraine's month-0 strength and gives finite results."""
+    runs = {}
+    for name, line in (("breakthrough", "{month: 1, path: theatres.ukraine.front, add: 0.3}"),
+                       ("collapse", "{month: 1, path: theatres.ukraine.front, set: 0.05}")):
+        path = events(write_yaml, name, line)
+        runs[name] = [outcomes(path, f"theatres.ukraine.ground_elasticity={e}") for e in (2.0, 0.0)]
+    tied, untied = runs["breakthrough"]
+    assert beyond(paired_difference(untied["front"], tied["front"]), +1)      # tied - untied > 0
+    tied, untied = runs["collapse"]
+    assert beyond(paired_difference(untied["front"], tied["front"]), -1)      # tied - untied < 0
+    won = outcomes(BASELINE, "theatres.ukraine.front=1.0")
+    assert np.isfinite(won["front"]).all() and np.isfinite(won["china_cost"]).all()
+    assert 0.0 <= won["front"].min() and won["front"].max() <= 1.0
 
 
 def test_russia_collapsing_reads_as_failure_at_the_horizon_and_throughout(base, write_yaml):

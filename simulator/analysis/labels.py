@@ -11,6 +11,7 @@ import typing
 
 from pydantic import BaseModel
 
+from ..model.world import build_world
 from ..scenario.schema import Scenario
 
 STATE_NAMES = {"china": "China", "russia": "Russia", "iran": "Iran", "north_korea": "North Korea",
@@ -74,6 +75,10 @@ def plain_label(path: str) -> str:
         return f"{who}: {field}"
     if parts[0] == "decision" and len(parts) == 3 and parts[1] == "weights":
         return f"China's weight on {desc or _words(parts[2])}"
+    if parts[0] == "decision" and len(parts) == 4 and parts[1] == "policy_weights":
+        deciders = [STATE_NAMES.get(lk.source, _words(lk.source)) for lk in build_world().links_of(parts[2])]
+        who = ", ".join(deciders[:-1]) + " and " + deciders[-1] if len(deciders) > 1 else "".join(deciders)
+        return f"{_words(parts[2]).capitalize()} decisions ({who}): weight on {desc or _words(parts[3])}"
     group = GROUPS.get(parts[-2]) if len(parts) >= 2 else None
     text = desc or _words(parts[-1])
     if parts[0] == "decision":

@@ -534,7 +534,10 @@ class AxisModel(mesa.Model):
         donors = p[u + "aid_weight"] * sum(level * b[sid].capability for sid, level in aid) / max(len(aid), 1)
         # Ukraine's own means (people, industry, recruits) lie in the ground it still holds: as Russia
         # advances beyond its month-0 line they shrink, as it is pushed back they grow (docs/model.md 7.8).
-        held = ((1.0 - p[u + "front"]) / (1.0 - self.drawn[u + "front"])) ** p[u + "ground_elasticity"]
+        # A Ukraine that held nothing at month 0 (front 1) keeps its month-0 strength: H = 1.
+        start = 1.0 - self.drawn[u + "front"]
+        held = np.divide(1.0 - p[u + "front"], start, out=np.ones_like(start), where=start > 0.0) \
+            ** p[u + "ground_elasticity"]
         ukraine_in = (p[u + "ukraine_strength"] * b["ukraine"].capability * resistance * held + donors
                       + p[u + "arms_weight"] * b["south_korea"].capability * self.commit("south_korea", "ukraine"))
         front0 = p[u + "front"]
