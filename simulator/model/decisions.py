@@ -73,11 +73,20 @@ def profiles(gain_curvature: np.ndarray, visibility_curvature: np.ndarray):
 
 def drivers(x: LinkInputs, w: Weights) -> dict[str, np.ndarray]:
     """The per-replicate coefficient of each named term (shape (R,)); costs are negative."""
+    # In place where it saves an array; a sign flip is exact, so -(a b c) is (-a) b c bit for bit.
+    gain = w.strategic_gain * x.hostility
+    t = w.leverage * x.leverage
+    gain += t
+    gain += np.multiply(w.energy, x.energy, out=t)
+    gain *= x.alignment
+    sanction = np.multiply(w.sanction_cost, x.exposure)
+    sanction *= x.west_dep
+    instability = w.instability_cost * (1.0 - x.risk_tolerance)
+    instability *= x.instability
     return {
-        "strategic_gain": x.alignment * (w.strategic_gain * x.hostility + w.leverage * x.leverage
-                                         + w.energy * x.energy),
-        "sanction_cost": -w.sanction_cost * x.exposure * x.west_dep,
-        "instability_cost": -w.instability_cost * (1.0 - x.risk_tolerance) * x.instability,
+        "strategic_gain": gain,
+        "sanction_cost": np.negative(sanction, out=sanction),
+        "instability_cost": np.negative(instability, out=instability),
         # failure at the neutral point is neither cost nor gain; a succeeding partner lends prestige.
         "prestige_cost": -w.prestige_cost * x.prestige_stake * 2.0 * (x.failure - _neutral(x)),
         "allies_cost": -w.allies_cost * x.exposure * x.cohesion,
@@ -253,7 +262,8 @@ def fast_decide(x: LinkInputs, w: Weights, gain_t: np.ndarray, visibility_t: np.
     tmp *= d["sanction_cost"]
     util += tmp
     util += np.multiply(_COMMIT_COL, linear, out=tmp)
-    util += np.multiply(tie_t, d["leader_tie"], out=tmp)
+    if d["leader_tie"].any():               # a zero tie (the Western decisions) adds exactly 0
+        util += np.multiply(tie_t, d["leader_tie"], out=tmp)
     util[top + 1:] = -np.inf
     current = x.current.astype(np.intp)
     held = util[current, np.arange(current.size)]

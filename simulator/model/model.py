@@ -115,6 +115,7 @@ class AxisModel(mesa.Model):
                                              "prestige_cost", "allies_cost")})
             for kind in ("sanctions", "aid", "deterrence", "strikes", "resistance")}
         self._profiles()
+        self.replicate_index = np.arange(self.replicates)
         # two (rungs, R) arrays that every fast-path decision works in (decisions.fast_decide)
         self.decide_buffers = (np.empty((rules.N_RUNGS, self.replicates)), np.empty((rules.N_RUNGS, self.replicates)))
         # What the world receives of a decision with a delivery pipeline (the donors' aid): it
@@ -751,12 +752,13 @@ class Recorder:
         the decision's drivers (``rules.drivers``)."""
         held = choice.astype(np.intp)
         c = rules.COMMIT[held]
-        rows = np.arange(len(held))
         m = self.model
-        profile = {"strategic_gain": m.gain[rows, held], "sanction_cost": m.visibility[rows, held],
-                   "leader_tie": np.zeros(len(held))}
+        rows = m.replicate_index
+        profile = {"strategic_gain": m.gain[rows, held], "sanction_cost": m.visibility[rows, held]}
         sums = self.policy_term_sums[link.name]
         for i, name in enumerate(rules.TERMS):
+            if name == "leader_tie":            # no policy has a leaders' tie: its term is 0
+                continue
             if name in d:
                 sums[month, i] += float((d[name] * profile.get(name, c)).sum())
 
