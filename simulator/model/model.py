@@ -537,9 +537,9 @@ class AxisModel(mesa.Model):
         # advances beyond its month-0 line they shrink, as it is pushed back they grow (docs/model.md 7.8).
         # A Ukraine that held nothing at month 0 (front 1) keeps its month-0 strength: H = 1.
         start = 1.0 - self.drawn[u + "front"]
-        held = np.divide(1.0 - p[u + "front"], start, out=np.ones_like(start), where=start > 0.0) \
+        ground = np.divide(1.0 - p[u + "front"], start, out=np.ones_like(start), where=start > 0.0) \
             ** p[u + "ground_elasticity"]
-        ukraine_in = (p[u + "ukraine_strength"] * b["ukraine"].capability * resistance * held + donors
+        ukraine_in = (p[u + "ukraine_strength"] * b["ukraine"].capability * resistance * ground + donors
                       + p[u + "arms_weight"] * b["south_korea"].capability * self.commit("south_korea", "ukraine"))
         front0 = p[u + "front"]
         war = p[u + "war"]                      # no war (before February 2022): the front does not move
