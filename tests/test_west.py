@@ -212,19 +212,15 @@ def test_each_november_2024_policy_is_its_states_best_reply():
             assert best == start, policy
 
 
-def us_led_aid_held(folder):
-    """secondary_sanctions_us_led with the donors' aid held (fixed), as in aid_held.yaml."""
-    path = folder / "us_led_aid_held.yaml"
-    path.write_text(f"name: us_led_aid_held\nextends: {SCENARIOS / 'secondary_sanctions_us_led.yaml'}\n"
-                    "policies:\n  control:\n    united_states.aid: {mode: fixed}\n    europe.aid: {mode: fixed}\n",
-                    encoding="utf-8")
-    return path
+#: secondary_sanctions_us_led with the donors' aid held (fixed), as in aid_held.yaml
+US_LED_AID_HELD = (f"name: us_led_aid_held\nextends: {SCENARIOS / 'secondary_sanctions_us_led.yaml'}\n"
+                   "policies:\n  control:\n    united_states.aid: {mode: fixed}\n    europe.aid: {mode: fixed}\n")
 
 
-def test_explain_agent_names_each_decision_its_level_and_its_terms(tmp_path, capsys):
+def test_explain_agent_names_each_decision_its_level_and_its_terms(tmp_path, capsys, write_yaml):
     from simulator.cli.main import main
     out = tmp_path / "us_led"
-    assert main(["run", str(us_led_aid_held(tmp_path)), "--runs", "300", "--seed", "4",
+    assert main(["run", str(write_yaml(US_LED_AID_HELD, name="us_led_aid_held.yaml")), "--runs", "300", "--seed", "4",
                  "--out", str(out), "--quiet", "--no-charts"]) == 0
     capsys.readouterr()
     assert main(["explain", str(out), "--agent", "europe"]) == 0
@@ -244,12 +240,12 @@ def test_explain_agent_names_each_decision_its_level_and_its_terms(tmp_path, cap
     assert "takes no Western or regional decision" in capsys.readouterr().err
 
 
-def test_who_did_what_chart_draws_every_decision_solid_when_decided_dashed_when_fixed(tmp_path):
+def test_who_did_what_chart_draws_every_decision_solid_when_decided_dashed_when_fixed(tmp_path, write_yaml):
     import pandas as pd
     from simulator.charts.policy_charts import policies_figure
     from simulator.cli.main import main
     out = tmp_path / "r"
-    assert main(["run", str(us_led_aid_held(tmp_path)), "--runs", "200", "--seed", "2",
+    assert main(["run", str(write_yaml(US_LED_AID_HELD, name="us_led_aid_held.yaml")), "--runs", "200", "--seed", "2",
                  "--out", str(out), "--quiet", "--no-charts"]) == 0
     policies = pd.read_parquet(out / "policies.parquet")
     import json

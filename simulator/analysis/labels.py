@@ -7,6 +7,7 @@ leaders' tie with Russia", built from the description the scenario schema gives 
 
 from __future__ import annotations
 
+import functools
 import typing
 
 from pydantic import BaseModel
@@ -61,6 +62,17 @@ def _words(name: str) -> str:
     return name.replace("_", " ")
 
 
+def join_names(names: list[str]) -> str:
+    """'a', 'a and b', 'a, b and c'."""
+    return ", ".join(names[:-1]) + " and " + names[-1] if len(names) > 1 else "".join(names)
+
+
+@functools.lru_cache(maxsize=None)
+def _deciders(kind: str) -> tuple[str, ...]:
+    """The states that take the decisions of ``kind`` in the declared world."""
+    return tuple(lk.source for lk in build_world().links_of(kind))
+
+
 def plain_label(path: str) -> str:
     """A short plain-language label for a parameter path."""
     parts = path.split(".")
@@ -76,8 +88,7 @@ def plain_label(path: str) -> str:
     if parts[0] == "decision" and len(parts) == 3 and parts[1] == "weights":
         return f"China's weight on {desc or _words(parts[2])}"
     if parts[0] == "decision" and len(parts) == 4 and parts[1] == "policy_weights":
-        deciders = [STATE_NAMES.get(lk.source, _words(lk.source)) for lk in build_world().links_of(parts[2])]
-        who = ", ".join(deciders[:-1]) + " and " + deciders[-1] if len(deciders) > 1 else "".join(deciders)
+        who = join_names([STATE_NAMES.get(s, _words(s)) for s in _deciders(parts[2])])
         return f"{_words(parts[2]).capitalize()} decisions ({who}): weight on {desc or _words(parts[3])}"
     group = GROUPS.get(parts[-2]) if len(parts) >= 2 else None
     text = desc or _words(parts[-1])

@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 
 from .inputs import param_entry
-from .labels import plain_label
+from .labels import join_names, plain_label
 from .sensitivity import OUTPUTS, ranking
 
 #: How many parameters the P(stays) table shows with their sources (the full ranking follows).
@@ -96,9 +96,7 @@ def _words(t: pd.DataFrame, n: int = 3) -> str:
     names = []
     for _, r in t.head(n).iterrows():
         names.append(f"{plain(r['parameter'])} (`{r['parameter']}`)")
-    if not names:
-        return ""
-    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
+    return join_names(names)
 
 
 def summary_lines(table: pd.DataFrame, points: pd.DataFrame, meta: dict) -> list[str]:

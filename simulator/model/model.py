@@ -116,6 +116,8 @@ class AxisModel(mesa.Model):
             for kind in ("sanctions", "aid", "deterrence", "strikes", "resistance")}
         self._profiles()
         self.replicate_index = np.arange(self.replicates)
+        # the share of the ground at stake that Ukraine held at month 0 (its means scale with it, 7.8)
+        self.ground0 = 1.0 - self.drawn["theatres.ukraine.front"]
         # two (rungs, R) arrays that every fast-path decision works in (decisions.fast_decide)
         self.decide_buffers = (np.empty((rules.N_RUNGS, self.replicates)), np.empty((rules.N_RUNGS, self.replicates)))
         # What the world receives of a decision with a delivery pipeline (the donors' aid): it
@@ -536,9 +538,8 @@ class AxisModel(mesa.Model):
         # Ukraine's own means (people, industry, recruits) lie in the ground it still holds: as Russia
         # advances beyond its month-0 line they shrink, as it is pushed back they grow (docs/model.md 7.8).
         # A Ukraine that held nothing at month 0 (front 1) keeps its month-0 strength: H = 1.
-        start = 1.0 - self.drawn[u + "front"]
-        ground = np.divide(1.0 - p[u + "front"], start, out=np.ones_like(start), where=start > 0.0) \
-            ** p[u + "ground_elasticity"]
+        ground = np.divide(1.0 - p[u + "front"], self.ground0, out=np.ones_like(self.ground0),
+                           where=self.ground0 > 0.0) ** p[u + "ground_elasticity"]
         ukraine_in = (p[u + "ukraine_strength"] * b["ukraine"].capability * resistance * ground + donors
                       + p[u + "arms_weight"] * b["south_korea"].capability * self.commit("south_korea", "ukraine"))
         front0 = p[u + "front"]
@@ -753,20 +754,19 @@ class Recorder:
         held = choice.astype(np.intp)
         c = rules.COMMIT[held]
         m = self.model
-        rows = m.replicate_index
-        profile = {"strategic_gain": m.gain[rows, held], "sanction_cost": m.visibility[rows, held]}
+        profiles = {"strategic_gain": m.gain_t, "sanction_cost": m.visibility_t, "leader_tie": m.tie_t}
         sums = self.policy_term_sums[link.name]
         for i, name in enumerate(rules.TERMS):
-            if name == "leader_tie":            # no policy has a leaders' tie: its term is 0
+            if name not in d or not d[name].any():          # a zero driver adds exactly 0
                 continue
-            if name in d:
-                sums[month, i] += float((d[name] * profile.get(name, c)).sum())
+            at_rung = profiles[name][held, m.replicate_index] if name in profiles else c
+            sums[month, i] += float((d[name] * at_rung).sum())
 
     def record_decision(self, month: int, terms: dict[str, np.ndarray] | None) -> None:
         if terms is None:
             return
         held = self.model.china.support["russia"].astype(np.intp)
-        rows = np.arange(held.size)
+        rows = self.model.replicate_index
         for i, name in enumerate(rules.TERMS):
             self.term_sums[month, i] = terms[name].sum(axis=0)
             self.term_held_sums[month, i] = terms[name][rows, held].sum()
