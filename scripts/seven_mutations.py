@@ -18,10 +18,10 @@ ROOT = Path(__file__).resolve().parents[1]
 
 #: (name, file, original text, mutated text, the test that must catch it)
 MUTATIONS = [
-    ("prestige sign", "simulator/model/decisions.py", "2.0 * (x.failure - _neutral(x))",
-     "2.0 * (_neutral(x) - x.failure)",
+    ("prestige sign", "simulator/model/decisions.py", "np.subtract(x.failure, _neutral(x), out=t)",
+     "np.subtract(_neutral(x), x.failure, out=t)",
      "tests/test_mechanisms.py::test_prestige_cost_term_size_and_sign"),
-    ("risk-tolerance inversion", "simulator/model/decisions.py", "(1.0 - x.risk_tolerance)", "x.risk_tolerance",
+    ("risk-tolerance inversion", "simulator/model/decisions.py", "np.subtract(1.0, x.risk_tolerance)", "x.risk_tolerance * 1.0",
      "tests/test_mechanisms.py::test_risk_tolerance_lowers_the_instability_cost"),
     ("redline >= -> >", "simulator/model/decisions.py", "(RUNGS[None, :] >= x.redline[:, None])",
      "(RUNGS[None, :] > x.redline[:, None])",
@@ -36,8 +36,8 @@ MUTATIONS = [
      "over = top_rung > redline",
      "tests/test_mechanisms.py::test_broad_sanctions_switch_on_after_the_lag_and_off_again"),
     ("partner-specific failure dropped", "simulator/model/model.py",
-     'return own * ctx["failure"].get(partner, ctx["failure_axis"]) + (1.0 - own) * ctx["failure_axis"]',
-     'return ctx["failure_axis"]',
+     'out = own * ctx["failure"].get(partner, ctx["failure_axis"]) + (1.0 - own) * ctx["failure_axis"]',
+     'out = ctx["failure_axis"]',
      "tests/test_mechanisms.py::test_china_weighs_each_partners_own_failure"),
 ]
 

@@ -138,8 +138,8 @@ def test_fast_path_equals_the_sum_of_named_terms(threat):
     np.testing.assert_allclose(fast, named, rtol=1e-12, atol=1e-12)
 
 
-@pytest.mark.parametrize("with_need", [False, True])
-def test_fast_decide_equals_the_recorded_path(with_need):
+@pytest.mark.parametrize("with_need,full", [(False, False), (True, False), (False, True)])
+def test_fast_decide_equals_the_recorded_path(with_need, full):
     rng = np.random.default_rng(8)
     n = 4000
     x = inputs(n, threat=0.6, redline=3.0)
@@ -148,6 +148,8 @@ def test_fast_decide_equals_the_recorded_path(with_need):
     x.current = rng.integers(0, 5, n).astype(np.int8)
     if with_need:                                # part of the runs at war, part in peace
         x.need = np.where(rng.random(n) < 0.5, 1.0, rng.random(n))
+    if full:                                     # a policy's inputs: full intensity, no threat
+        x.intensity, x.threat = None, None
     w = weights(n)
     gain, vis = rules.profiles(rng.uniform(0.3, 0.8, n), rng.uniform(1.0, 2.0, n))
     tie_t = np.minimum(rules.COMMIT[:, None], x.tie_floor[None, :] / (rules.N_RUNGS - 1))
@@ -165,6 +167,14 @@ def test_fast_decide_equals_the_recorded_path(with_need):
     np.testing.assert_array_equal(fredecide, redecide)
     assert (fast != slow).mean() < 1e-3        # identical up to floating-point ties
     assert 0.05 < redecide.mean() < 0.95        # both branches exercised
+    if full:        # None reads as intensity 1 and threat 0, bit for bit, on both paths
+        x1 = rules.LinkInputs(**{**vars(x), "intensity": np.ones(n), "threat": np.zeros(n)})
+        for a, b in zip(rules.ladder_terms(x, w, gain, vis).values(), rules.ladder_terms(x1, w, gain, vis).values()):
+            assert a.tobytes() == b.tobytes()
+        again = rules.fast_decide(x1, w, np.ascontiguousarray(gain.T), np.ascontiguousarray(vis.T),
+                                  tie_t, switching, stock0, decay, threshold, temperature, u)
+        for a, b in zip((fast, fstock, fredecide), again):
+            assert a.tobytes() == b.tobytes()
 
 
 

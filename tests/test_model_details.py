@@ -42,7 +42,7 @@ def test_sanctions_inputs_of_the_leader_and_of_a_member():
     np.testing.assert_allclose(us.prestige_stake, p["states.united_states.prestige_stake"])
     np.testing.assert_allclose(us.cohesion, -m.ctx["cohesion"])
     np.testing.assert_allclose(us.hostility, p["states.united_states.hostility"] * m._axis_escalation())
-    assert np.all(us.threat == 0) and np.all(us.redline == rules.N_RUNGS) and np.all(us.west_dep == 1)
+    assert us.intensity is None and us.threat is None and np.all(us.redline == rules.N_RUNGS) and np.all(us.west_dep == 1)
     eu = inputs(m, "europe", "china")
     level = m.ctx["us_level"]
     np.testing.assert_allclose(eu.exposure, (p["states.europe.dependency.china"]

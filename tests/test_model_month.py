@@ -166,7 +166,7 @@ def test_support_link_inputs_follow_model_md_7_4():
             np.testing.assert_allclose(x.redline, ctx["redline"])
         else:
             np.testing.assert_allclose(x.intensity, ctx["intensity"])
-            assert np.all(x.threat == 0) and np.all(x.redline == rules.N_RUNGS)
+            assert x.threat is None and np.all(x.redline == rules.N_RUNGS)     # None: no threat
     arms = m.link_inputs(m.by_id["south_korea"], "ukraine")
     sk = m.by_id["south_korea"]
     np.testing.assert_allclose(arms.hostility, sk.hostility * rules.COMMIT[m.by_id["north_korea"].support["russia"]])
@@ -175,7 +175,8 @@ def test_support_link_inputs_follow_model_md_7_4():
     np.testing.assert_allclose(arms.instability, ctx["tension"])
     np.testing.assert_allclose(arms.cohesion, -ctx["cohesion"])
     np.testing.assert_allclose(arms.risk_tolerance, sk.risk_tolerance)
-    assert np.all(arms.intensity == 1) and np.all(arms.threat == 0) and np.all(arms.prestige_stake == 0)
+    # None: full intensity (the cost is not scaled) and no threat
+    assert arms.intensity is None and arms.threat is None and np.all(arms.prestige_stake == 0)
 
 
 def test_agents_start_where_the_scenario_puts_them_and_record_what_they_should():

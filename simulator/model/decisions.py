@@ -38,8 +38,8 @@ class LinkInputs:
     tie_floor: np.ndarray       # rung up to which the tie rewards support
     exposure: np.ndarray        # sanction exposure
     west_dep: np.ndarray        # dependency on the sanctioning coalition's markets
-    intensity: np.ndarray       # sanctions intensity in force (0..1)
-    threat: np.ndarray          # expected broad-sanctions jump at/after the redline (0..1)
+    intensity: np.ndarray | None  # sanctions intensity in force (0..1); None: full (1), the cost not scaled
+    threat: np.ndarray | None   # expected broad-sanctions jump at/after the redline (0..1); None: none
     redline: np.ndarray         # first rung that crosses the redline (5 = none)
     instability: np.ndarray     # instability it bears from the partner's theatres
     risk_tolerance: np.ndarray
@@ -81,15 +81,23 @@ def drivers(x: LinkInputs, w: Weights) -> dict[str, np.ndarray]:
     gain *= x.alignment
     sanction = np.multiply(w.sanction_cost, x.exposure)
     sanction *= x.west_dep
-    instability = w.instability_cost * (1.0 - x.risk_tolerance)
+    instability = np.subtract(1.0, x.risk_tolerance)
+    np.multiply(w.instability_cost, instability, out=instability)
     instability *= x.instability
+    # failure at the neutral point is neither cost nor gain; a succeeding partner lends prestige.
+    prestige = np.negative(w.prestige_cost)
+    prestige *= x.prestige_stake
+    prestige *= 2.0
+    prestige *= np.subtract(x.failure, _neutral(x), out=t)
+    allies = np.negative(w.allies_cost)
+    allies *= x.exposure
+    allies *= x.cohesion
     return {
         "strategic_gain": gain,
         "sanction_cost": np.negative(sanction, out=sanction),
         "instability_cost": np.negative(instability, out=instability),
-        # failure at the neutral point is neither cost nor gain; a succeeding partner lends prestige.
-        "prestige_cost": -w.prestige_cost * x.prestige_stake * 2.0 * (x.failure - _neutral(x)),
-        "allies_cost": -w.allies_cost * x.exposure * x.cohesion,
+        "prestige_cost": prestige,
+        "allies_cost": allies,
         "leader_tie": w.tie * x.bond,
     }
 
@@ -113,8 +121,8 @@ def _neutral(x: LinkInputs):
 
 def _sanction_profile(x: LinkInputs, visibility: np.ndarray) -> np.ndarray:
     """Expected sanctions at each rung: intensity x visibility, plus the threat past the redline."""
-    expected = x.intensity[:, None] * visibility
-    if np.any(x.threat):
+    expected = visibility if x.intensity is None else x.intensity[:, None] * visibility
+    if x.threat is not None and np.any(x.threat):
         expected = expected + x.threat[:, None] * (RUNGS[None, :] >= x.redline[:, None])
     return expected
 
@@ -244,7 +252,7 @@ def fast_decide(x: LinkInputs, w: Weights, gain_t: np.ndarray, visibility_t: np.
     decisions), so that no (rungs, R) array is allocated per call; the results are the same.
     """
     if buffers is None:
-        dtype = np.result_type(gain_t, visibility_t, tie_t, x.intensity)
+        dtype = np.result_type(gain_t, visibility_t, tie_t, 0.0 if x.intensity is None else x.intensity)
         buffers = (np.empty(gain_t.shape, dtype), np.empty(gain_t.shape, dtype))
     util, tmp = buffers
     if d is None:
@@ -252,21 +260,22 @@ def fast_decide(x: LinkInputs, w: Weights, gain_t: np.ndarray, visibility_t: np.
     linear = d["instability_cost"] + d["prestige_cost"] + d["allies_cost"]
     # `tmp` holds each term's (rungs, R) values in turn before they are added: the operations and
     # their order are those of the plain expressions, without a new array for each.
-    np.multiply(visibility_t, x.intensity, out=tmp)              # expected sanctions at each rung
-    if np.any(x.threat):
-        tmp += (RUNGS[:, None] >= x.redline[None, :]) * x.threat
+    # expected sanctions at each rung (the visibility itself at full intensity: x 1 is exact)
+    expected = visibility_t if x.intensity is None else np.multiply(visibility_t, x.intensity, out=tmp)
+    if x.threat is not None and x.threat.any():
+        expected = np.add(expected, (RUNGS[:, None] >= x.redline[None, :]) * x.threat, out=tmp)
     if x.need is not None and not np.all(x.need == 1.0):      # at war (need 1) nothing changes
         gain_t = needed_gain(gain_t.T, x.need).T
         tie_t = needed_gain(tie_t.T, x.need).T
     np.multiply(gain_t, d["strategic_gain"], out=util)
-    tmp *= d["sanction_cost"]
-    util += tmp
+    util += np.multiply(expected, d["sanction_cost"], out=tmp)
     util += np.multiply(_COMMIT_COL, linear, out=tmp)
     if d["leader_tie"].any():               # a zero tie (the Western decisions) adds exactly 0
         util += np.multiply(tie_t, d["leader_tie"], out=tmp)
     util[top + 1:] = -np.inf
     current = x.current.astype(np.intp)
-    held = util[current, np.arange(current.size)]
+    n = current.size
+    held = util.reshape(-1).take(current * n + np.arange(n))   # util[current[i], i], read flat
     stock, redecide = update_pressure(stock, util.max(axis=0) - held, decay, threshold)
     # rungs moved from the one held (the values of _DISTANCE[:, current], without the gather)
     np.subtract(_RUNGS_F[:, None], current, out=tmp)

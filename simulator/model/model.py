@@ -104,6 +104,10 @@ class AxisModel(mesa.Model):
             self.by_id[sid] = StateAgent(self, sid, [lk for lk in self.world.links if lk.source == sid])
         self.china = self.by_id["china"]
         self.links = list(self.world.links)
+        # the states whose share of trade within reach of sanctions enters a rule: China's (its cost)
+        # and every decider of a support link (its sanction cost)
+        self._bears_sanctions = tuple(sid for sid in self.world.state_ids if sid == "china" or any(
+            lk.source == sid and lk.kind == "support" for lk in self.links))
         self._fixed_from = self._control(sc)
 
         self.weights = rules.Weights(**{k: self.p[f"decision.weights.{k}"]
@@ -297,9 +301,10 @@ class AxisModel(mesa.Model):
             "intensity": i_eff, "intensity_china": i_china, "us_level": us_level,
             "threat": p[ss + "credibility"] * broad * (~self.broad_active),
             "redline": p[ss + "redline_rung"],
-            "west_dep": {sid: self._west_dep(sid) for sid in self.world.state_ids},
+            "west_dep": {sid: self._west_dep(sid) for sid in self._bears_sanctions},
             "aid": self._received("aid"),
             "exposure": {sid: self._theatre_exposure(sid) for sid in self.axis},
+            "per_partner": {},     # the month's per-partner values, filled as the decisions ask
         }
 
     def _theatre_exposure(self, sid: str) -> dict[str, np.ndarray]:
@@ -336,7 +341,7 @@ class AxisModel(mesa.Model):
         z = self.zero
         return rules.LinkInputs(
             alignment=self.one, hostility=motive, leverage=z, energy=z, bond=z, tie_floor=z,
-            exposure=cost, west_dep=self.one, intensity=self.one, threat=z, redline=self.no_redline,
+            exposure=cost, west_dep=self.one, intensity=None, threat=None, redline=self.no_redline,
             instability=risk, risk_tolerance=agent.risk_tolerance, failure=self.ctx["failure_west"][WEST_READS.belligerent],
             prestige_stake=z if stake is None else stake,
             cohesion=z if cohesion is None else -cohesion, current=current)
@@ -400,7 +405,7 @@ class AxisModel(mesa.Model):
             alignment=self.one, hostility=agent.hostility * self.commit("north_korea", "russia"),
             leverage=self.zero, energy=self.zero, bond=self.zero, tie_floor=self.zero,
             exposure=agent.sanction_exposure, west_dep=agent.dep("china"),
-            intensity=self.one, threat=self.zero, redline=self.no_redline,
+            intensity=None, threat=None, redline=self.no_redline,
             instability=ctx["tension"], risk_tolerance=agent.risk_tolerance,
             failure=self.zero, prestige_stake=self.zero, cohesion=-ctx["cohesion"],
             current=current)
@@ -413,11 +418,7 @@ class AxisModel(mesa.Model):
         own, spill = p["decision.instability_own"], p["decision.instability_spill"]
         exposure = ctx["exposure"].get(i) or self._theatre_exposure(i)
         instability = sum(exposure[t.id] * (own if partner == t.belligerent else spill) for t in THEATRES)
-        # Hormuz disruption cuts the oil that passes it (the Middle East belligerent's) and raises
-        # the value of every other partner's energy.
-        disruption = ctx["disruption"]
-        energy_value = 1.0 - disruption if partner == GULF_SELLER else \
-            1.0 + p["theatres.middle_east.energy_premium"] * disruption
+        energy_value = self._energy_value(partner)
         return rules.LinkInputs(
             alignment=p.get(f"states.{i}.alignment.{partner}", self.one),
             hostility=agent.hostility,
@@ -428,7 +429,7 @@ class AxisModel(mesa.Model):
             exposure=agent.sanction_exposure,
             west_dep=ctx["west_dep"][i],
             intensity=ctx["intensity_china"] if china else ctx["intensity"],
-            threat=ctx["threat"] if china else self.zero,
+            threat=ctx["threat"] if china else None,
             redline=ctx["redline"] if china else self.no_redline,
             instability=instability,
             risk_tolerance=agent.risk_tolerance,
@@ -446,9 +447,28 @@ class AxisModel(mesa.Model):
 
     def _link_failure(self, partner: str) -> np.ndarray:
         """Perceived failure on a link: the partner's own, by the share ``failure_own_share``, and
-        the partners' average (Hadley's 'axis of losers' is about each and all of them)."""
-        ctx, own = self.ctx, self.p["decision.failure_own_share"]
-        return own * ctx["failure"].get(partner, ctx["failure_axis"]) + (1.0 - own) * ctx["failure_axis"]
+        the partners' average (Hadley's 'axis of losers' is about each and all of them).  A function
+        of the month's context alone, so it is computed once a month per partner."""
+        ctx = self.ctx
+        out = ctx["per_partner"].get(("failure", partner))
+        if out is None:
+            own = self.p["decision.failure_own_share"]
+            out = own * ctx["failure"].get(partner, ctx["failure_axis"]) + (1.0 - own) * ctx["failure_axis"]
+            ctx["per_partner"][("failure", partner)] = out
+        return out
+
+    def _energy_value(self, partner: str) -> np.ndarray:
+        """What a unit of the partner's energy is worth this month: Hormuz disruption cuts the oil
+        that passes it (the Middle East belligerent's) and raises the value of every other
+        partner's energy.  Once a month per partner, like :meth:`_link_failure`."""
+        ctx = self.ctx
+        out = ctx["per_partner"].get(("energy", partner))
+        if out is None:
+            disruption = ctx["disruption"]
+            out = 1.0 - disruption if partner == GULF_SELLER else \
+                1.0 + self.p["theatres.middle_east.energy_premium"] * disruption
+            ctx["per_partner"][("energy", partner)] = out
+        return out
 
     def _dependency_on(self, partner: str, supporter: str) -> np.ndarray:
         """The partner's dependency on its supporter, raised by the secondary sanctions in force,
@@ -610,7 +630,7 @@ class AxisModel(mesa.Model):
         china = b["china"]
         west = ctx["west_dep"]["china"]
         sanctions_hit = th.sanctions_hit(china.sanction_exposure, west, ctx["intensity"],
-                                         self.visibility[np.arange(self.replicates), rung],
+                                         self.visibility.reshape(-1).take(self.replicate_index * rules.N_RUNGS + rung),
                                          self.broad_active, p[ss + "broad_intensity"])
         energy_hit = p["states.china.gulf_oil_dependency"] * th.hormuz_disruption(
             escalation, p[me + "hormuz_threshold"], p[me + "disruption_width"])
@@ -752,22 +772,29 @@ class Recorder:
         """Sum over replicates of each named term at the rung chosen (inertia left out); ``d``:
         the decision's drivers (``rules.drivers``)."""
         held = choice.astype(np.intp)
-        c = rules.COMMIT[held]
         m = self.model
+        c = rules.COMMIT.take(held)
+        flat = None                  # profile[held[i], i] of a (rungs, R) profile, read flat
         profiles = {"strategic_gain": m.gain_t, "sanction_cost": m.visibility_t, "leader_tie": m.tie_t}
         sums = self.policy_term_sums[link.name]
         for i, name in enumerate(rules.TERMS):
-            if name not in d or not d[name].any():          # a zero driver adds exactly 0
+            driver = d.get(name)
+            if driver is None or not driver.any():          # a zero driver adds exactly 0
                 continue
-            at_rung = profiles[name][held, m.replicate_index] if name in profiles else c
-            sums[month, i] += float((d[name] * at_rung).sum())
+            if name in profiles:
+                if flat is None:
+                    flat = held * m.replicates + m.replicate_index
+                at_rung = profiles[name].reshape(-1).take(flat)
+            else:
+                at_rung = c
+            sums[month, i] += float((driver * at_rung).sum())
 
     def record_decision(self, month: int, terms: dict[str, np.ndarray] | None) -> None:
         if terms is None:
             return
         held = self.model.china.support["russia"].astype(np.intp)
-        rows = self.model.replicate_index
+        flat = self.model.replicate_index * rules.N_RUNGS + held     # terms[name][i, held[i]], read flat
         for i, name in enumerate(rules.TERMS):
             self.term_sums[month, i] = terms[name].sum(axis=0)
-            self.term_held_sums[month, i] = terms[name][rows, held].sum()
+            self.term_held_sums[month, i] = terms[name].reshape(-1).take(flat).sum()
             self.term_margin[month, i] = terms[name][:, self.stay_rung] - terms[name][:, self.stay_rung - 1]
