@@ -30,6 +30,7 @@ class StateAgent(mesa.Agent):
         self.pressure = {p: np.zeros(n) for p in self.partners}
         self._next: dict[str, np.ndarray] = {}
         self.last_terms: dict[str, dict[str, np.ndarray]] = {}
+        self._blocks: dict[str, np.ndarray] = {}       # recorded links: their terms, see term_block
         self.recorded = {"russia"} if state_id == "china" else set()   # links whose terms are kept
         self.top = {p: spec.max_support.get(p, rules.N_RUNGS - 1) for p in self.partners}
         prefix = f"states.{state_id}.dependency."     # the parameters' paths are fixed once drawn
@@ -68,7 +69,7 @@ class StateAgent(mesa.Agent):
         return self.model.p.get(f"states.{self.state_id}.dependency.{partner}", self.model.zero)
 
     def commitment(self, partner: str) -> np.ndarray:
-        return rules.COMMIT[self.support[partner]] if partner in self.support else self.model.zero
+        return rules.COMMIT.take(self.support[partner]) if partner in self.support else self.model.zero
 
     # --- simultaneous activation: decide on last month's state, then apply ------------
     def decide(self) -> None:
@@ -84,12 +85,14 @@ class StateAgent(mesa.Agent):
                 else p["decision.policy_temperature"]
             u = m.streams.draw(link.name)
             if partner in self.recorded:         # keep every named term (for "why" charts)
-                terms = rules.ladder_terms(x, w, m.gain, m.visibility)
+                block = self.term_block(partner)
+                terms = rules.ladder_terms(x, w, m.gain, m.visibility, out=block)
                 intrinsic = rules.cap(rules.total(terms), self.top[partner])
                 stock, redecide = rules.update_pressure(
                     self.pressure[partner], rules.regret(intrinsic, x.current),
                     p["decision.pressure_decay"], p["decision.pressure_threshold"])
-                terms["inertia"] = rules.inertia_term(x.current, p["decision.switching_cost"], redecide)
+                terms["inertia"] = rules.inertia_term(x.current, p["decision.switching_cost"], redecide,
+                                                      out=block[:, rules.TERMS.index("inertia"), :])
                 choice = rules.logit_choice(intrinsic + terms["inertia"], temperature, u)
                 self.last_terms[partner] = terms
             else:
@@ -102,6 +105,14 @@ class StateAgent(mesa.Agent):
             moved = choice != x.current
             self.pressure[partner] = np.where(moved | (redecide > 0), 0.0, stock)
             self._next[partner] = choice
+
+    def term_block(self, partner: str) -> np.ndarray:
+        """The (R, terms, rungs) array this month's named terms on a recorded link are written
+        into (one per link, reused every month: ``last_terms`` holds views of it)."""
+        block = self._blocks.get(partner)
+        if block is None:
+            block = self._blocks[partner] = np.empty((self.model.replicates, len(rules.TERMS), rules.N_RUNGS))
+        return block
 
     def advance(self) -> None:
         self.support.update(self._next)

@@ -134,24 +134,24 @@ def _tie_profile(x: LinkInputs) -> np.ndarray:
     return needed_gain(np.minimum(COMMIT[None, :], x.tie_floor[:, None] / (N_RUNGS - 1)), x.need)
 
 
-def ladder_terms(x: LinkInputs, w: Weights, gain: np.ndarray,
-                 visibility: np.ndarray) -> dict[str, np.ndarray]:
+def ladder_terms(x: LinkInputs, w: Weights, gain: np.ndarray, visibility: np.ndarray,
+                 out: np.ndarray | None = None) -> dict[str, np.ndarray]:
     """The intrinsic named terms for every rung, shape (R, rungs).  Costs are negative.
 
     With :func:`inertia_term` added, the utility the choice uses is exactly the
     sum of the terms (:func:`total`); :func:`intrinsic_utility` is the same sum,
-    computed without materialising each term.
+    computed without materialising each term.  ``out``: an (R, len(TERMS), rungs) array to
+    write the terms into, each in its slot (a recorder then sums every term over the replicates
+    in one pass); the values are the same.
     """
     d = drivers(x, w)
     c = COMMIT[None, :]
-    return {
-        "strategic_gain": d["strategic_gain"][:, None] * needed_gain(gain, x.need),
-        "sanction_cost": d["sanction_cost"][:, None] * _sanction_profile(x, visibility),
-        "instability_cost": d["instability_cost"][:, None] * c,
-        "prestige_cost": d["prestige_cost"][:, None] * c,
-        "allies_cost": d["allies_cost"][:, None] * c,
-        "leader_tie": d["leader_tie"][:, None] * _tie_profile(x),
-    }
+    profiles = {"strategic_gain": needed_gain(gain, x.need), "sanction_cost": _sanction_profile(x, visibility),
+                "instability_cost": c, "prestige_cost": c, "allies_cost": c, "leader_tie": _tie_profile(x)}
+    if out is None:
+        return {name: d[name][:, None] * profile for name, profile in profiles.items()}
+    return {name: np.multiply(d[name][:, None], profile, out=out[:, TERMS.index(name), :])
+            for name, profile in profiles.items()}
 
 
 def intrinsic_utility(x: LinkInputs, w: Weights, gain: np.ndarray, visibility: np.ndarray) -> np.ndarray:
@@ -170,10 +170,12 @@ _RUNGS_F = RUNGS.astype(float)
 _COMMIT_COL = np.ascontiguousarray(COMMIT[:, None])
 
 
-def inertia_term(current: np.ndarray, switching_cost: np.ndarray, redecide: np.ndarray) -> np.ndarray:
-    """Utility lost by moving away from the rung held; waived on a re-decision."""
+def inertia_term(current: np.ndarray, switching_cost: np.ndarray, redecide: np.ndarray,
+                 out: np.ndarray | None = None) -> np.ndarray:
+    """Utility lost by moving away from the rung held; waived on a re-decision (``out``: an
+    (R, rungs) array to write it into)."""
     moved = _DISTANCE[np.asarray(current, dtype=np.intp)]
-    return moved * (-(switching_cost * (1.0 - redecide)))[:, None]
+    return np.multiply(moved, (-(switching_cost * (1.0 - redecide)))[:, None], out=out)
 
 
 def total(terms: dict[str, np.ndarray]) -> np.ndarray:

@@ -213,14 +213,15 @@ class AxisModel(mesa.Model):
         if link.kind == "sanctions" and link.source not in self.coalition:
             return self.zero
         if link.kind == "sanctions" and link.source != SANCTIONS_LEADER:
-            return rules.COMMIT[agent.support[link.target]]        # how far it joins the leader
+            return rules.COMMIT.take(agent.support[link.target])        # how far it joins the leader
         if k.base is None:
-            return rules.POLICY_SCALE[agent.support[link.target]] if link.kind == "resistance" \
-                else rules.COMMIT[agent.support[link.target]]
+            return rules.POLICY_SCALE.take(agent.support[link.target]) if link.kind == "resistance" \
+                else rules.COMMIT.take(agent.support[link.target])
         base = self.p[k.base]
         if self.is_fixed(link):
             return base
-        return np.clip(base * rules.POLICY_SCALE[agent.support[link.target]], 0.0, 1.0)
+        level = base * rules.POLICY_SCALE.take(agent.support[link.target])
+        return np.clip(level, 0.0, 1.0, out=level)
 
     def _levels(self, kind: str) -> list[tuple[str, np.ndarray]]:
         return [(link.source, self.level(link)) for link in self.world.links_of(kind)]
@@ -499,7 +500,7 @@ class AxisModel(mesa.Model):
         self.month += 1
         self._move_world()
         if self.recorder is not None:
-            self.recorder.record_decision(self.month, self.china.last_terms.get("russia"))
+            self.recorder.record_decision(self.month, self.china._blocks.get("russia"))
             self.recorder.record_state(self.month)
         if self.datacollector is not None:
             self.datacollector.collect(self)
@@ -789,12 +790,16 @@ class Recorder:
                 at_rung = c
             sums[month, i] += float((driver * at_rung).sum())
 
-    def record_decision(self, month: int, terms: dict[str, np.ndarray] | None) -> None:
-        if terms is None:
+    def record_decision(self, month: int, block: np.ndarray | None) -> None:
+        """China's Russia decision this month: ``block`` (R, terms, rungs) holds its named terms
+        (``StateAgent.term_block``)."""
+        if block is None:
             return
         held = self.model.china.support["russia"].astype(np.intp)
-        flat = self.model.replicate_index * rules.N_RUNGS + held     # terms[name][i, held[i]], read flat
-        for i, name in enumerate(rules.TERMS):
-            self.term_sums[month, i] = terms[name].sum(axis=0)
-            self.term_held_sums[month, i] = terms[name].reshape(-1).take(flat).sum()
-            self.term_margin[month, i] = terms[name][:, self.stay_rung] - terms[name][:, self.stay_rung - 1]
+        n_terms = len(rules.TERMS)
+        self.term_sums[month] = block.sum(axis=0)      # each (term, rung) summed over the replicates in order
+        # each term at the rung held, one contiguous row per term, each summed as one array
+        flat = (self.model.replicate_index * (n_terms * rules.N_RUNGS) + held)[None, :] \
+            + (np.arange(n_terms) * rules.N_RUNGS)[:, None]
+        self.term_held_sums[month] = block.reshape(-1).take(flat).sum(axis=1)
+        self.term_margin[month] = (block[:, :, self.stay_rung] - block[:, :, self.stay_rung - 1]).T
