@@ -66,3 +66,19 @@ def test_numba_kernel_matches_the_reference():
     ref_choice, ref_stock, ref_redecide = fast_decide(x, w, **a)
     assert np.array_equal(choice, ref_choice) and np.array_equal(redecide, ref_redecide)
     np.testing.assert_allclose(stock, ref_stock, rtol=1e-12, atol=1e-12)
+
+
+def test_versus_benchmark_runs_this_tree_against_a_revision(tmp_path):
+    """benchmarks/versus.py exports a revision with git archive and times both versions in one
+    process: against HEAD it prints one row per batch size with both speeds and the ratio."""
+    import subprocess
+    import sys
+    if subprocess.run(["git", "-C", str(ROOT), "rev-parse", "HEAD"], capture_output=True).returncode:
+        pytest.skip("not a git checkout")
+    res = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "versus.py"), "--against", "HEAD",
+                          "--batch", "1024", "--rounds", "1", "--batches", "1"],
+                         capture_output=True, text=True, timeout=300)
+    assert res.returncode == 0, res.stderr
+    row = [line.split() for line in res.stdout.splitlines() if line.strip().startswith("1,024")]
+    assert len(row) == 1 and len(row[0]) == 6, res.stdout
+    assert row[0][3].endswith("x") and float(row[0][3][:-1]) > 0
