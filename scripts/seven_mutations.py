@@ -18,8 +18,8 @@ ROOT = Path(__file__).resolve().parents[1]
 
 #: (name, file, original text, mutated text, the test that must catch it)
 MUTATIONS = [
-    ("prestige sign", "simulator/model/decisions.py", "np.subtract(x.failure, _neutral(x), out=t)",
-     "np.subtract(_neutral(x), x.failure, out=t)",
+    ("prestige sign", "simulator/model/decisions.py", "prestige *= x.failure - _neutral(x)",
+     "prestige *= _neutral(x) - x.failure",
      "tests/test_mechanisms.py::test_prestige_cost_term_size_and_sign"),
     ("risk-tolerance inversion", "simulator/model/decisions.py", "np.subtract(1.0, x.risk_tolerance)", "x.risk_tolerance * 1.0",
      "tests/test_mechanisms.py::test_risk_tolerance_lowers_the_instability_cost"),

@@ -148,8 +148,11 @@ def test_fast_decide_equals_the_recorded_path(with_need, full):
     x.current = rng.integers(0, 5, n).astype(np.int8)
     if with_need:                                # part of the runs at war, part in peace
         x.need = np.where(rng.random(n) < 0.5, 1.0, rng.random(n))
-    if full:                                     # a policy's inputs: full intensity, no threat
-        x.intensity, x.threat = None, None
+    absent = {"intensity": 1.0, "threat": 0.0, "alignment": 1.0, "leverage": 0.0, "energy": 0.0, "bond": 0.0,
+              "west_dep": 1.0, "prestige_stake": 0.0, "cohesion": 0.0}
+    if full:                 # a policy's inputs: full intensity, no threat, no tie, energy or leverage...
+        for field in absent:
+            setattr(x, field, None)
     w = weights(n)
     gain, vis = rules.profiles(rng.uniform(0.3, 0.8, n), rng.uniform(1.0, 2.0, n))
     tie_t = np.minimum(rules.COMMIT[:, None], x.tie_floor[None, :] / (rules.N_RUNGS - 1))
@@ -167,14 +170,14 @@ def test_fast_decide_equals_the_recorded_path(with_need, full):
     np.testing.assert_array_equal(fredecide, redecide)
     assert (fast != slow).mean() < 1e-3        # identical up to floating-point ties
     assert 0.05 < redecide.mean() < 0.95        # both branches exercised
-    if full:        # None reads as intensity 1 and threat 0, bit for bit, on both paths
-        x1 = rules.LinkInputs(**{**vars(x), "intensity": np.ones(n), "threat": np.zeros(n)})
+    if full:        # None reads as a factor 1 or an addend 0: the same terms and decisions exactly
+        x1 = rules.LinkInputs(**{**vars(x), **{k: np.full(n, v) for k, v in absent.items()}})
         for a, b in zip(rules.ladder_terms(x, w, gain, vis).values(), rules.ladder_terms(x1, w, gain, vis).values()):
-            assert a.tobytes() == b.tobytes()
+            np.testing.assert_array_equal(a, b)          # equal values (a zero's sign aside)
         again = rules.fast_decide(x1, w, np.ascontiguousarray(gain.T), np.ascontiguousarray(vis.T),
                                   tie_t, switching, stock0, decay, threshold, temperature, u)
-        for a, b in zip((fast, fstock, fredecide), again):
-            assert a.tobytes() == b.tobytes()
+        assert fast.tobytes() == again[0].tobytes() and fredecide.tobytes() == again[2].tobytes()
+        np.testing.assert_array_equal(fstock, again[1])
 
 
 

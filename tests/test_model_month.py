@@ -176,7 +176,7 @@ def test_support_link_inputs_follow_model_md_7_4():
     np.testing.assert_allclose(arms.cohesion, -ctx["cohesion"])
     np.testing.assert_allclose(arms.risk_tolerance, sk.risk_tolerance)
     # None: full intensity (the cost is not scaled) and no threat
-    assert arms.intensity is None and arms.threat is None and np.all(arms.prestige_stake == 0)
+    assert arms.intensity is None and arms.threat is None and arms.prestige_stake is None
 
 
 def test_agents_start_where_the_scenario_puts_them_and_record_what_they_should():

@@ -28,24 +28,29 @@ TERMS = TERM_IDS                         # declared once, in world.py
 
 @dataclass
 class LinkInputs:
-    """What one state weighs when it sets its support to one partner (arrays (R,))."""
+    """What one state weighs when it sets its support to one partner (arrays (R,)).
 
-    alignment: np.ndarray       # strategic weight of this link (scales the gain)
-    hostility: np.ndarray       # its hostility to the rival bloc (the common aim)
-    leverage: np.ndarray        # interdependence: partner's dependency on it (leverage) + its own on the partner
-    energy: np.ndarray          # share of its crude bought from the partner (discounted energy)
-    bond: np.ndarray            # leaders' personal tie
-    tie_floor: np.ndarray       # rung up to which the tie rewards support
-    exposure: np.ndarray        # sanction exposure
-    west_dep: np.ndarray        # dependency on the sanctioning coalition's markets
-    intensity: np.ndarray | None  # sanctions intensity in force (0..1); None: full (1), the cost not scaled
-    threat: np.ndarray | None   # expected broad-sanctions jump at/after the redline (0..1); None: none
-    redline: np.ndarray         # first rung that crosses the redline (5 = none)
-    instability: np.ndarray     # instability it bears from the partner's theatres
+    An input a decision does not have (a Western policy has no leaders' tie, no energy bought,
+    no interdependence with the partner) may be None: a factor is then 1, an addend 0, and the
+    term it carries is exactly what the arrays of ones or zeros would give (the decision only
+    skips the arithmetic)."""
+
+    alignment: np.ndarray | None    # strategic weight of this link (scales the gain); None: 1
+    hostility: np.ndarray           # its hostility to the rival bloc (the common aim)
+    leverage: np.ndarray | None     # interdependence: partner's dependency on it (leverage) + its own on the partner; None: 0
+    energy: np.ndarray | None       # share of its crude bought from the partner (discounted energy); None: 0
+    bond: np.ndarray | None         # leaders' personal tie; None: 0
+    tie_floor: np.ndarray           # rung up to which the tie rewards support
+    exposure: np.ndarray            # sanction exposure
+    west_dep: np.ndarray | None     # dependency on the sanctioning coalition's markets; None: 1
+    intensity: np.ndarray | None    # sanctions intensity in force (0..1); None: full (1), the cost not scaled
+    threat: np.ndarray | None       # expected broad-sanctions jump at/after the redline (0..1); None: none
+    redline: np.ndarray             # first rung that crosses the redline (5 = none)
+    instability: np.ndarray         # instability it bears from the partner's theatres
     risk_tolerance: np.ndarray
-    failure: np.ndarray         # perceived failure of the partner(s) ("axis of losers")
-    prestige_stake: np.ndarray  # how much of its standing rides on its partners' success
-    cohesion: np.ndarray        # rival allies' cohesion (closing ranks)
+    failure: np.ndarray             # perceived failure of the partner(s) ("axis of losers")
+    prestige_stake: np.ndarray | None   # how much of its standing rides on its partners' success; None: 0
+    cohesion: np.ndarray | None     # rival allies' cohesion (closing ranks); None: 0
     current: np.ndarray         # rung held last month (int)
     neutral: np.ndarray | None = None   # failure that is neither cost nor gain (None: the midpoint)
     need: np.ndarray | None = None      # how much the partner needs military help (its war, 0-1; None: fully)
@@ -74,31 +79,41 @@ def profiles(gain_curvature: np.ndarray, visibility_curvature: np.ndarray):
 def drivers(x: LinkInputs, w: Weights) -> dict[str, np.ndarray]:
     """The per-replicate coefficient of each named term (shape (R,)); costs are negative."""
     # In place where it saves an array; a sign flip is exact, so -(a b c) is (-a) b c bit for bit.
+    # An absent (None) addend adds 0 and an absent factor multiplies by 1: both exact, so skipped.
     gain = w.strategic_gain * x.hostility
-    t = w.leverage * x.leverage
-    gain += t
-    gain += np.multiply(w.energy, x.energy, out=t)
-    gain *= x.alignment
+    if x.leverage is not None:
+        gain += w.leverage * x.leverage
+    if x.energy is not None:
+        gain += w.energy * x.energy
+    if x.alignment is not None:
+        gain *= x.alignment
     sanction = np.multiply(w.sanction_cost, x.exposure)
-    sanction *= x.west_dep
+    if x.west_dep is not None:
+        sanction *= x.west_dep
     instability = np.subtract(1.0, x.risk_tolerance)
     np.multiply(w.instability_cost, instability, out=instability)
     instability *= x.instability
     # failure at the neutral point is neither cost nor gain; a succeeding partner lends prestige.
-    prestige = np.negative(w.prestige_cost)
-    prestige *= x.prestige_stake
-    prestige *= 2.0
-    prestige *= np.subtract(x.failure, _neutral(x), out=t)
-    allies = np.negative(w.allies_cost)
-    allies *= x.exposure
-    allies *= x.cohesion
+    if x.prestige_stake is None:
+        prestige = np.zeros_like(gain)
+    else:
+        prestige = np.negative(w.prestige_cost)
+        prestige *= x.prestige_stake
+        prestige *= 2.0
+        prestige *= x.failure - _neutral(x)
+    if x.cohesion is None:
+        allies = np.zeros_like(gain)
+    else:
+        allies = np.negative(w.allies_cost)
+        allies *= x.exposure
+        allies *= x.cohesion
     return {
         "strategic_gain": gain,
         "sanction_cost": np.negative(sanction, out=sanction),
         "instability_cost": np.negative(instability, out=instability),
         "prestige_cost": prestige,
         "allies_cost": allies,
-        "leader_tie": w.tie * x.bond,
+        "leader_tie": np.zeros_like(gain) if x.bond is None else w.tie * x.bond,
     }
 
 

@@ -338,14 +338,14 @@ class AxisModel(mesa.Model):
                        cohesion=None) -> rules.LinkInputs:
         """A Western/regional decision: motive (gain), the decider's own cost (convex in the
         level), escalation risk weighed by caution, the stake in Russia's failure (none for the
-        decisions without one), and the push of allied cohesion (a negative cost)."""
-        z = self.zero
+        decisions without one), and the push of allied cohesion (a negative cost).  What such a
+        decision does not weigh (a leaders' tie, energy, interdependence, the coalition's reach) is
+        None: see :class:`rules.LinkInputs`."""
         return rules.LinkInputs(
-            alignment=self.one, hostility=motive, leverage=z, energy=z, bond=z, tie_floor=z,
-            exposure=cost, west_dep=self.one, intensity=None, threat=None, redline=self.no_redline,
+            alignment=None, hostility=motive, leverage=None, energy=None, bond=None, tie_floor=self.zero,
+            exposure=cost, west_dep=None, intensity=None, threat=None, redline=self.no_redline,
             instability=risk, risk_tolerance=agent.risk_tolerance, failure=self.ctx["failure_west"][WEST_READS.belligerent],
-            prestige_stake=z if stake is None else stake,
-            cohesion=z if cohesion is None else -cohesion, current=current)
+            prestige_stake=stake, cohesion=None if cohesion is None else -cohesion, current=current)
 
     def _inputs_sanctions(self, agent, target, current):
         """Secondary sanctions on China: the axis's escalation makes them attractive to a hostile
@@ -403,12 +403,12 @@ class AxisModel(mesa.Model):
         China's counter-measures are the cost; Korean tension is the risk; allied cohesion pushes."""
         ctx = self.ctx
         return rules.LinkInputs(
-            alignment=self.one, hostility=agent.hostility * self.commit("north_korea", "russia"),
-            leverage=self.zero, energy=self.zero, bond=self.zero, tie_floor=self.zero,
+            alignment=None, hostility=agent.hostility * self.commit("north_korea", "russia"),
+            leverage=None, energy=None, bond=None, tie_floor=self.zero,
             exposure=agent.sanction_exposure, west_dep=agent.dep("china"),
             intensity=None, threat=None, redline=self.no_redline,
             instability=ctx["tension"], risk_tolerance=agent.risk_tolerance,
-            failure=self.zero, prestige_stake=self.zero, cohesion=-ctx["cohesion"],
+            failure=self.zero, prestige_stake=None, cohesion=-ctx["cohesion"],
             current=current)
 
     def _inputs_support(self, agent, partner, current):
