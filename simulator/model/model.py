@@ -106,6 +106,11 @@ class AxisModel(mesa.Model):
         self.links = list(self.world.links)
         # the states whose share of trade within reach of sanctions enters a rule: China's (its cost)
         # and every decider of a support link (its sanction cost)
+        # each state with a decoupling rate, and its dependencies on the coalition's members
+        self._decoupling = tuple((f"states.{sid}.decoupling_rate",
+                                  tuple(f"states.{sid}.dependency.{c}" for c in self.coalition
+                                        if f"states.{sid}.dependency.{c}" in self.p))
+                                 for sid in self.world.state_ids if f"states.{sid}.decoupling_rate" in self.p)
         self._bears_sanctions = tuple(sid for sid in self.world.state_ids if sid == "china" or any(
             lk.source == sid and lk.kind == "support" for lk in self.links))
         self._fixed_from = self._control(sc)
@@ -294,9 +299,10 @@ class AxisModel(mesa.Model):
                         * (1.0 + p[ss + "joint_boost"] * (cohesion - self._cohesion0())), 0.0, 1.0)
         broad = p[ss + "broad_intensity"]
         i_china = np.where(self.broad_active, np.maximum(i_eff, broad), i_eff)
+        disruption = self._disruption()
         return {
             "failure": failure, "failure_axis": failure_axis, "failure_west": failure_west,
-            "disruption": self._disruption(),
+            "disruption": disruption,
             "tension": p["theatres.korea.tension"],
             "cohesion": cohesion,
             "intensity": i_eff, "intensity_china": i_china, "us_level": us_level,
@@ -304,18 +310,19 @@ class AxisModel(mesa.Model):
             "redline": p[ss + "redline_rung"],
             "west_dep": {sid: self._west_dep(sid) for sid in self._bears_sanctions},
             "aid": self._received("aid"),
-            "exposure": {sid: self._theatre_exposure(sid) for sid in self.axis},
+            "exposure": {sid: self._theatre_exposure(sid, disruption) for sid in self.axis},
             "per_partner": {},     # the month's per-partner values, filled as the decisions ask
         }
 
-    def _theatre_exposure(self, sid: str) -> dict[str, np.ndarray]:
+    def _theatre_exposure(self, sid: str, disruption: np.ndarray | None = None) -> dict[str, np.ndarray]:
         """What each theatre's chaos costs state ``sid`` this month (before its caution): the Ukraine
         war's spill-overs through its dependency on Europe, Hormuz disruption through its Gulf oil,
         Korean tension through its dependency on South Korea and Japan."""
         p, agent = self.p, self.by_id[sid]
         return {
             "ukraine": agent.dep("europe") * p["theatres.ukraine.spillover"],
-            "middle_east": p.get(f"states.{sid}.gulf_oil_dependency", self.zero) * self._disruption(),
+            "middle_east": p.get(f"states.{sid}.gulf_oil_dependency", self.zero)
+                           * (self._disruption() if disruption is None else disruption),
             "korea": (agent.dep("south_korea") + agent.dep("japan")) * p["theatres.korea.tension"],
         }
 
@@ -638,14 +645,12 @@ class AxisModel(mesa.Model):
         self.cost = self.cost + sanctions_hit + p[me + "energy_hit_weight"] * energy_hit
 
         # Slow decoupling from Western markets (self-sufficiency drive).
-        for sid, agent in b.items():
-            rate_y = p.get(f"states.{sid}.decoupling_rate")
-            if rate_y is None or not np.any(rate_y):
+        for rate_path, keys in self._decoupling:
+            rate_y = p[rate_path]
+            if not np.any(rate_y):
                 continue
-            for c in self.coalition:
-                key = f"states.{sid}.dependency.{c}"
-                if key in p:
-                    p[key] = p[key] * (1.0 - rate_y / 12.0)
+            for key in keys:
+                p[key] = p[key] * (1.0 - rate_y / 12.0)
 
         threshold = self.resolved.scenario.outcome.stay_threshold
         dropped = (rung < threshold) & (self.first_drop < 0)
