@@ -197,3 +197,20 @@ def test_rungs_above_the_cap_are_never_chosen():
     slow = rules.logit_choice(rules.cap(rules.total(rules.ladder_terms(x, w, gain, vis)), 2),
                               np.full(n, 0.08), args[-1])
     assert slow.max() == 2
+
+
+def test_ladder_terms_into_a_block_fill_every_declared_slot(monkeypatch):
+    """With ``out``, the terms land in their slots of one (R, terms, rungs) block, equal to the
+    separate arrays; a declared term that ladder_terms does not compute is refused, not left as
+    uninitialised memory in the block."""
+    n = 6
+    x, w = inputs(n), weights(n)
+    gain, vis = rules.profiles(np.full(n, 0.5), np.full(n, 1.5))
+    block = np.full((n, len(rules.TERMS), rules.N_RUNGS), np.nan)
+    into = rules.ladder_terms(x, w, gain, vis, out=block)
+    for name, values in rules.ladder_terms(x, w, gain, vis).items():
+        assert into[name].base is block and values.tobytes() == np.ascontiguousarray(into[name]).tobytes()
+    assert np.isnan(block[:, rules.TERMS.index("inertia"), :]).all()     # left for inertia_term
+    monkeypatch.setattr(rules, "TERMS", rules.TERMS + ("new_term",))
+    with pytest.raises(ValueError, match="new_term"):
+        rules.ladder_terms(x, w, gain, vis, out=np.empty((n, len(rules.TERMS), rules.N_RUNGS)))

@@ -29,8 +29,10 @@ class StateAgent(mesa.Agent):
             self.support[target] = np.full(n, start, dtype=np.int8)
         self.pressure = {p: np.zeros(n) for p in self.partners}
         self._next: dict[str, np.ndarray] = {}
+        # recorded links: this month's named terms, each an (R, rungs) view of the link's block in
+        # ``term_blocks`` (R, terms, rungs); both are overwritten next month: copy what you keep
         self.last_terms: dict[str, dict[str, np.ndarray]] = {}
-        self._blocks: dict[str, np.ndarray] = {}       # recorded links: their terms, see term_block
+        self.term_blocks: dict[str, np.ndarray] = {}
         self.recorded = {"russia"} if state_id == "china" else set()   # links whose terms are kept
         self.top = {p: spec.max_support.get(p, rules.N_RUNGS - 1) for p in self.partners}
         prefix = f"states.{state_id}.dependency."     # the parameters' paths are fixed once drawn
@@ -109,9 +111,9 @@ class StateAgent(mesa.Agent):
     def term_block(self, partner: str) -> np.ndarray:
         """The (R, terms, rungs) array this month's named terms on a recorded link are written
         into (one per link, reused every month: ``last_terms`` holds views of it)."""
-        block = self._blocks.get(partner)
+        block = self.term_blocks.get(partner)
         if block is None:
-            block = self._blocks[partner] = np.empty((self.model.replicates, len(rules.TERMS), rules.N_RUNGS))
+            block = self.term_blocks[partner] = np.empty((self.model.replicates, len(rules.TERMS), rules.N_RUNGS))
         return block
 
     def advance(self) -> None:

@@ -31,9 +31,10 @@ class LinkInputs:
     """What one state weighs when it sets its support to one partner (arrays (R,)).
 
     An input a decision does not have (a Western policy has no leaders' tie, no energy bought,
-    no interdependence with the partner) may be None: a factor is then 1, an addend 0, and the
-    term it carries is exactly what the arrays of ones or zeros would give (the decision only
-    skips the arithmetic)."""
+    no interdependence with the partner) may be None: a factor is then 1, an addend 0, and every
+    term has the values the arrays of ones or zeros would give (a zero's sign aside, which no
+    decision and no recorded sum sees); the decision only skips the arithmetic.  Inputs and
+    weights are arrays of shape (R,) (some products are taken in place)."""
 
     alignment: np.ndarray | None    # strategic weight of this link (scales the gain); None: 1
     hostility: np.ndarray           # its hostility to the rival bloc (the common aim)
@@ -161,12 +162,14 @@ def ladder_terms(x: LinkInputs, w: Weights, gain: np.ndarray, visibility: np.nda
     """
     d = drivers(x, w)
     c = COMMIT[None, :]
-    profiles = {"strategic_gain": needed_gain(gain, x.need), "sanction_cost": _sanction_profile(x, visibility),
+    per_rung = {"strategic_gain": needed_gain(gain, x.need), "sanction_cost": _sanction_profile(x, visibility),
                 "instability_cost": c, "prestige_cost": c, "allies_cost": c, "leader_tie": _tie_profile(x)}
     if out is None:
-        return {name: d[name][:, None] * profile for name, profile in profiles.items()}
+        return {name: d[name][:, None] * profile for name, profile in per_rung.items()}
+    if set(per_rung) | {"inertia"} != set(TERMS):      # every slot of `out` is written, or none
+        raise ValueError(f"ladder_terms computes {sorted(per_rung)} + inertia, but the world declares {TERMS}")
     return {name: np.multiply(d[name][:, None], profile, out=out[:, TERMS.index(name), :])
-            for name, profile in profiles.items()}
+            for name, profile in per_rung.items()}
 
 
 def intrinsic_utility(x: LinkInputs, w: Weights, gain: np.ndarray, visibility: np.ndarray) -> np.ndarray:

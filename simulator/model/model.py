@@ -104,13 +104,13 @@ class AxisModel(mesa.Model):
             self.by_id[sid] = StateAgent(self, sid, [lk for lk in self.world.links if lk.source == sid])
         self.china = self.by_id["china"]
         self.links = list(self.world.links)
-        # the states whose share of trade within reach of sanctions enters a rule: China's (its cost)
-        # and every decider of a support link (its sanction cost)
         # each state with a decoupling rate, and its dependencies on the coalition's members
         self._decoupling = tuple((f"states.{sid}.decoupling_rate",
                                   tuple(f"states.{sid}.dependency.{c}" for c in self.coalition
                                         if f"states.{sid}.dependency.{c}" in self.p))
                                  for sid in self.world.state_ids if f"states.{sid}.decoupling_rate" in self.p)
+        # the states whose share of trade within reach of sanctions enters a rule: China's (its cost)
+        # and every decider of a support link (its sanction cost)
         self._bears_sanctions = tuple(sid for sid in self.world.state_ids if sid == "china" or any(
             lk.source == sid and lk.kind == "support" for lk in self.links))
         self._fixed_from = self._control(sc)
@@ -314,15 +314,14 @@ class AxisModel(mesa.Model):
             "per_partner": {},     # the month's per-partner values, filled as the decisions ask
         }
 
-    def _theatre_exposure(self, sid: str, disruption: np.ndarray | None = None) -> dict[str, np.ndarray]:
+    def _theatre_exposure(self, sid: str, disruption: np.ndarray) -> dict[str, np.ndarray]:
         """What each theatre's chaos costs state ``sid`` this month (before its caution): the Ukraine
         war's spill-overs through its dependency on Europe, Hormuz disruption through its Gulf oil,
         Korean tension through its dependency on South Korea and Japan."""
         p, agent = self.p, self.by_id[sid]
         return {
             "ukraine": agent.dep("europe") * p["theatres.ukraine.spillover"],
-            "middle_east": p.get(f"states.{sid}.gulf_oil_dependency", self.zero)
-                           * (self._disruption() if disruption is None else disruption),
+            "middle_east": p.get(f"states.{sid}.gulf_oil_dependency", self.zero) * disruption,
             "korea": (agent.dep("south_korea") + agent.dep("japan")) * p["theatres.korea.tension"],
         }
 
@@ -424,7 +423,7 @@ class AxisModel(mesa.Model):
         # Each theatre's chaos weighs on the link that feeds it (support to its belligerent), by
         # `instability_own`, and on the others by `instability_spill`.
         own, spill = p["decision.instability_own"], p["decision.instability_spill"]
-        exposure = ctx["exposure"].get(i) or self._theatre_exposure(i)
+        exposure = ctx["exposure"].get(i) or self._theatre_exposure(i, ctx["disruption"])
         instability = sum(exposure[t.id] * (own if partner == t.belligerent else spill) for t in THEATRES)
         energy_value = self._energy_value(partner)
         return rules.LinkInputs(
@@ -507,7 +506,7 @@ class AxisModel(mesa.Model):
         self.month += 1
         self._move_world()
         if self.recorder is not None:
-            self.recorder.record_decision(self.month, self.china._blocks.get("russia"))
+            self.recorder.record_decision(self.month, self.china.term_blocks.get("russia"))
             self.recorder.record_state(self.month)
         if self.datacollector is not None:
             self.datacollector.collect(self)
