@@ -36,8 +36,8 @@ MUTATIONS = [
      "over = top_rung > redline",
      "tests/test_mechanisms.py::test_broad_sanctions_switch_on_after_the_lag_and_off_again"),
     ("partner-specific failure dropped", "simulator/model/model.py",
-     'out = own * ctx["failure"].get(partner, ctx["failure_axis"]) + (1.0 - own) * ctx["failure_axis"]',
-     'out = ctx["failure_axis"]',
+     'return own * ctx["failure"].get(partner, ctx["failure_axis"]) + (1.0 - own) * ctx["failure_axis"]',
+     'return ctx["failure_axis"]',
      "tests/test_mechanisms.py::test_china_weighs_each_partners_own_failure"),
 ]
 

@@ -311,7 +311,7 @@ class AxisModel(mesa.Model):
             "west_dep": {sid: self._west_dep(sid) for sid in self._bears_sanctions},
             "aid": self._received("aid"),
             "exposure": {sid: self._theatre_exposure(sid, disruption) for sid in self.axis},
-            "per_partner": {},     # the month's per-partner values, filled as the decisions ask
+            "monthly": {},         # values of this context, filled as the decisions ask (_once_a_month)
         }
 
     def _theatre_exposure(self, sid: str, disruption: np.ndarray) -> dict[str, np.ndarray]:
@@ -456,26 +456,28 @@ class AxisModel(mesa.Model):
         """Perceived failure on a link: the partner's own, by the share ``failure_own_share``, and
         the partners' average (Hadley's 'axis of losers' is about each and all of them).  A function
         of the month's context alone, so it is computed once a month per partner."""
-        ctx = self.ctx
-        out = ctx["per_partner"].get(("failure", partner))
-        if out is None:
-            own = self.p["decision.failure_own_share"]
-            out = own * ctx["failure"].get(partner, ctx["failure_axis"]) + (1.0 - own) * ctx["failure_axis"]
-            ctx["per_partner"][("failure", partner)] = out
-        return out
+        def compute():
+            ctx, own = self.ctx, self.p["decision.failure_own_share"]
+            return own * ctx["failure"].get(partner, ctx["failure_axis"]) + (1.0 - own) * ctx["failure_axis"]
+        return self._once_a_month(("failure", partner), compute)
 
     def _energy_value(self, partner: str) -> np.ndarray:
         """What a unit of the partner's energy is worth this month: Hormuz disruption cuts the oil
         that passes it (the Middle East belligerent's) and raises the value of every other
         partner's energy.  Once a month per partner, like :meth:`_link_failure`."""
-        ctx = self.ctx
-        out = ctx["per_partner"].get(("energy", partner))
-        if out is None:
-            disruption = ctx["disruption"]
-            out = 1.0 - disruption if partner == GULF_SELLER else \
+        def compute():
+            disruption = self.ctx["disruption"]
+            return 1.0 - disruption if partner == GULF_SELLER else \
                 1.0 + self.p["theatres.middle_east.energy_premium"] * disruption
-            ctx["per_partner"][("energy", partner)] = out
-        return out
+        return self._once_a_month(("energy", partner), compute)
+
+    def _once_a_month(self, key: tuple, compute) -> np.ndarray:
+        """A value that depends on the month's context alone: computed the first time a decision
+        asks for it, then kept in the context (rebuilt every month)."""
+        monthly = self.ctx["monthly"]
+        if key not in monthly:
+            monthly[key] = compute()
+        return monthly[key]
 
     def _dependency_on(self, partner: str, supporter: str) -> np.ndarray:
         """The partner's dependency on its supporter, raised by the secondary sanctions in force,
@@ -637,7 +639,7 @@ class AxisModel(mesa.Model):
         china = b["china"]
         west = ctx["west_dep"]["china"]
         sanctions_hit = th.sanctions_hit(china.sanction_exposure, west, ctx["intensity"],
-                                         self.visibility.reshape(-1).take(self.replicate_index * rules.N_RUNGS + rung),
+                                         rules.at_rung(self.visibility, rung),
                                          self.broad_active, p[ss + "broad_intensity"])
         energy_hit = p["states.china.gulf_oil_dependency"] * th.hormuz_disruption(
             escalation, p[me + "hormuz_threshold"], p[me + "disruption_width"])
@@ -779,7 +781,7 @@ class Recorder:
         held = choice.astype(np.intp)
         m = self.model
         c = rules.COMMIT.take(held)
-        flat = None                  # profile[held[i], i] of a (rungs, R) profile, read flat
+        flat = None                  # where profile[held[i], i] sits in a flat (rungs, R) profile
         profiles = {"strategic_gain": m.gain_t, "sanction_cost": m.visibility_t, "leader_tie": m.tie_t}
         sums = self.policy_term_sums[link.name]
         for i, name in enumerate(rules.TERMS):
@@ -788,7 +790,7 @@ class Recorder:
                 continue
             if name in profiles:
                 if flat is None:
-                    flat = held * m.replicates + m.replicate_index
+                    flat = rules.flat_index_t(held, m.replicates)
                 at_rung = profiles[name].reshape(-1).take(flat)
             else:
                 at_rung = c
